@@ -12,7 +12,11 @@ const schema = z.strictObject({
   grpc: z
     .strictObject({
       port: z.number().int().min(0).max(65535).default(50051),
-      maxMessageBytes: z.number().int().positive().default(4 << 20),
+      maxMessageBytes: z
+        .number()
+        .int()
+        .positive()
+        .default(4 << 20),
     })
     .prefault({}),
   databaseUrl: z.string().optional(),

@@ -49,7 +49,11 @@ export function loadConfig<S extends z.ZodType>(options: LoadConfigOptions<S>): 
 }
 
 /** Validates a value against a schema, turning every issue into a path-named ConfigError issue. */
-export function validate<S extends z.ZodType>(schema: S, value: unknown, source: string): z.output<S> {
+export function validate<S extends z.ZodType>(
+  schema: S,
+  value: unknown,
+  source: string,
+): z.output<S> {
   const result = schema.safeParse(value);
   if (result.success) return result.data;
   const issues: ConfigIssue[] = [];
@@ -85,15 +89,23 @@ function readConfigFile(file: string): Record<string, unknown> {
   try {
     text = readFileSync(file, 'utf8');
   } catch (cause) {
-    throw new ConfigError([{ path: '', message: `cannot read config file: ${String(cause)}` }], file, {
-      cause,
-    });
+    throw new ConfigError(
+      [{ path: '', message: `cannot read config file: ${String(cause)}` }],
+      file,
+      {
+        cause,
+      },
+    );
   }
   let parsed: unknown;
   try {
     parsed = extname(file) === '.json' ? JSON.parse(text) : parseYaml(text);
   } catch (cause) {
-    throw new ConfigError([{ path: '', message: `not valid ${extname(file) || 'YAML'}: ${String(cause)}` }], file, { cause });
+    throw new ConfigError(
+      [{ path: '', message: `not valid ${extname(file) || 'YAML'}: ${String(cause)}` }],
+      file,
+      { cause },
+    );
   }
   if (parsed === null || parsed === undefined) return {};
   if (typeof parsed !== 'object' || Array.isArray(parsed)) {

@@ -29,7 +29,6 @@ function unwrap(schema: z.ZodType): z.ZodType {
 /** `grpc.maxMessageBytes` → `SIE_GRPC__MAX_MESSAGE_BYTES` (segments joined by a double underscore). */
 export function envNameFor(path: string[], prefix: string): string {
   return (
-    prefix +
-    path.map((seg) => seg.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toUpperCase()).join('__')
+    prefix + path.map((seg) => seg.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toUpperCase()).join('__')
   );
 }

@@ -1,4 +1,11 @@
-import { context, propagation, trace, type Context, type Span, type Tracer } from '@opentelemetry/api';
+import {
+  context,
+  propagation,
+  trace,
+  type Context,
+  type Span,
+  type Tracer,
+} from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
@@ -32,7 +39,9 @@ export function initTracing(options: TracingOptions): Tracing {
   context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
   const spanProcessors: SpanProcessor[] = [];
   if (options.otlpEndpoint) {
-    spanProcessors.push(new BatchSpanProcessor(new OTLPTraceExporter({ url: options.otlpEndpoint })));
+    spanProcessors.push(
+      new BatchSpanProcessor(new OTLPTraceExporter({ url: options.otlpEndpoint })),
+    );
   }
   const provider = new BasicTracerProvider({
     sampler: new ParentBasedSampler({
@@ -45,7 +54,10 @@ export function initTracing(options: TracingOptions): Tracing {
 }
 
 /** Writes the active (or given) context into a string carrier such as NATS or gRPC headers. */
-export function injectTraceContext(carrier: Record<string, string>, ctx: Context = context.active()): void {
+export function injectTraceContext(
+  carrier: Record<string, string>,
+  ctx: Context = context.active(),
+): void {
   propagation.inject(ctx, carrier);
 }
 

@@ -1,0 +1,5 @@
+export { FrameStoreWriter } from './writer.js';
+export type { FrameStoreWriterOptions, FrameToWrite } from './writer.js';
+export { FrameStoreReader } from './reader.js';
+export { FrameStoreReaders } from './reader-cache.js';
+export { defaultFrameStoreDir, ringPath, storeNameForRun } from './layout.js';

@@ -1,0 +1,132 @@
+import {
+  closeSync,
+  ftruncateSync,
+  mkdirSync,
+  openSync,
+  renameSync,
+  unlinkSync,
+  writeSync,
+} from 'node:fs';
+import type { FrameRef, PixelFormat } from '@sie/contracts';
+import { FrameStoreError } from '@sie/errors';
+import {
+  FILE_HEADER_BYTES,
+  MAGIC,
+  SLOT_HEADER_BYTES,
+  SlotField,
+  ringPath,
+  slotForSeq,
+  slotOffset,
+} from './layout.js';
+
+export interface FrameStoreWriterOptions {
+  dir: string;
+  store: string;
+  runId: string;
+  slotCount: number;
+  /** Largest frame payload in bytes (e.g. width × height × 3). */
+  slotBytes: number;
+}
+
+export interface FrameToWrite {
+  data: Uint8Array;
+  width: number;
+  height: number;
+  pixelFormat: PixelFormat;
+  captureTimeMs: number;
+  ptsMs: number;
+}
+
+/** The single writer of a run's ring (the ingest stage). */
+export class FrameStoreWriter {
+  private seq = 0;
+  private readonly header = Buffer.alloc(SLOT_HEADER_BYTES);
+  private readonly zero = Buffer.alloc(8);
+
+  private constructor(
+    private fd: number,
+    readonly path: string,
+    readonly options: FrameStoreWriterOptions,
+  ) {}
+
+  /** Creates (or replaces) the ring file: a restarted run never reads a previous run's slots. */
+  static create(options: FrameStoreWriterOptions): FrameStoreWriter {
+    if (options.slotCount < 2) throw new RangeError('a frame store needs at least 2 slots');
+    mkdirSync(options.dir, { recursive: true });
+    const path = ringPath(options.dir, options.store);
+    const tmp = `${path}.${process.pid}.tmp`;
+    const fd = openSync(tmp, 'w+', 0o600);
+    try {
+      ftruncateSync(fd, slotOffset(options.slotCount, options.slotBytes));
+      const head = Buffer.alloc(FILE_HEADER_BYTES);
+      head.write(MAGIC, 0, 'ascii');
+      head.writeUInt32LE(options.slotCount, 8);
+      head.writeUInt32LE(options.slotBytes, 12);
+      writeSync(fd, head, 0, head.length, 0);
+      // Atomic replace: a reader never opens a half-initialised ring.
+      renameSync(tmp, path);
+    } catch (cause) {
+      closeSync(fd);
+      throw new FrameStoreError(`cannot create frame store: ${String(cause)}`, options.store, {
+        cause,
+      });
+    }
+    return new FrameStoreWriter(fd, path, options);
+  }
+
+  get lastSeq(): number {
+    return this.seq;
+  }
+
+  /** Writes the next frame and returns its reference. */
+  write(frame: FrameToWrite): FrameRef {
+    const { slotCount, slotBytes, store, runId } = this.options;
+    if (frame.data.byteLength > slotBytes) {
+      throw new FrameStoreError(
+        `frame of ${frame.data.byteLength} bytes exceeds the slot size ${slotBytes}`,
+        store,
+      );
+    }
+    const seq = ++this.seq;
+    const slot = slotForSeq(seq, slotCount);
+    const at = slotOffset(slot, slotBytes);
+    // Invalidate first: a reader that overlaps this write sees the seq change and drops the frame.
+    writeSync(this.fd, this.zero, 0, 8, at + SlotField.seq);
+    writeSync(this.fd, frame.data, 0, frame.data.byteLength, at + SLOT_HEADER_BYTES);
+    const h = this.header;
+    h.writeDoubleLE(frame.captureTimeMs, SlotField.captureTimeMs);
+    h.writeDoubleLE(frame.ptsMs, SlotField.ptsMs);
+    h.writeUInt32LE(frame.width, SlotField.width);
+    h.writeUInt32LE(frame.height, SlotField.height);
+    h.writeUInt32LE(frame.pixelFormat, SlotField.pixelFormat);
+    h.writeUInt32LE(frame.data.byteLength, SlotField.byteLength);
+    writeSync(this.fd, h, 8, SLOT_HEADER_BYTES - 8, at + 8);
+    h.writeDoubleLE(seq, 0);
+    writeSync(this.fd, h, 0, 8, at + SlotField.seq);
+    return {
+      runId,
+      seq,
+      slot,
+      captureTimeMs: frame.captureTimeMs,
+      ptsMs: frame.ptsMs,
+      width: frame.width,
+      height: frame.height,
+      pixelFormat: frame.pixelFormat,
+      store,
+      byteLength: frame.data.byteLength,
+    };
+  }
+
+  /** Closes the ring; `remove` deletes its file (the run ended). */
+  close(remove = false): void {
+    if (this.fd >= 0) closeSync(this.fd);
+    this.fd = -1;
+    if (remove) {
+      try {
+        unlinkSync(this.path);
+      } catch {
+        // Already gone: nothing to release.
+      }
+    }
+  }
+}
