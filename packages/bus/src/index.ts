@@ -1,0 +1,26 @@
+export { Bus } from './bus.js';
+export type { BusOptions, BusState, Delivery } from './bus.js';
+export { encodeMessage } from './codec.js';
+export type { ProtoCodec } from './codec.js';
+export {
+  STAGE_NAMES,
+  allDetectionsSubject,
+  allEventsSubject,
+  allHeartbeatsSubject,
+  allRunStatusSubject,
+  allStageReportsSubject,
+  controlSubject,
+  detectionsSubject,
+  eventSubject,
+  heartbeatSubject,
+  nodeControlSubject,
+  overlaysSubject,
+  runEventsSubject,
+  runIdFromSubject,
+  runStageReportsSubject,
+  runStatusSubject,
+  stageReportSubject,
+  tenantEventsSubject,
+  token,
+} from './subjects.js';
+export type { ControlVerb, StageName } from './subjects.js';

@@ -1,0 +1,32 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import {
+  controlSubject,
+  detectionsSubject,
+  eventSubject,
+  heartbeatSubject,
+  runEventsSubject,
+  runIdFromSubject,
+  runStatusSubject,
+  stageReportSubject,
+  tenantEventsSubject,
+} from './index.js';
+
+test('subjects follow the documented layout', () => {
+  assert.equal(detectionsSubject('r1'), 'sie.det.r1');
+  assert.equal(eventSubject('t1', 'r1', 'door'), 'sie.evt.t1.r1.door');
+  assert.equal(tenantEventsSubject('t1'), 'sie.evt.t1.>');
+  assert.equal(runEventsSubject('t1', 'r1'), 'sie.evt.t1.r1.*');
+  assert.equal(heartbeatSubject('r1', 'ingest'), 'sie.hb.r1.ingest');
+  assert.equal(stageReportSubject('r1', 'render'), 'sie.rpt.r1.render');
+  assert.equal(runStatusSubject('t1', 'r1'), 'sie.status.t1.r1');
+  assert.equal(controlSubject('node-a', 'start'), 'sie.ctl.node-a.start');
+  assert.equal(runIdFromSubject('sie.det.r_9'), 'r_9');
+});
+
+test('ids that would change a subject are refused', () => {
+  for (const bad of ['', 'a.b', 'a*', '>', 'a b', 'x'.repeat(129), 'ü']) {
+    assert.throws(() => detectionsSubject(bad), RangeError, bad);
+  }
+  assert.throws(() => eventSubject('t1', 'r1', 'rule.>'), /rule id/);
+});
