@@ -1,0 +1,9 @@
+export { BASE_ENV_ALIASES, baseConfigShape, natsConfigShape } from './base-config.js';
+export type { BaseConfig } from './base-config.js';
+export { runService } from './run-service.js';
+export type {
+  HealthCheck,
+  RunningService,
+  ServiceContext,
+  ServiceDefinition,
+} from './run-service.js';
