@@ -8,7 +8,7 @@
  *   sie.hb.<run>.<stage>               stage heartbeats
  *   sie.rpt.<run>.<stage>              stage reports: started, reconnecting, ended, failed
  *   sie.status.<tenant>.<run>          run status changes (outbox relay, JetStream)
- *   sie.ctl.<node>.<verb>              commands to a node's stage services (request/reply)
+ *   sie.ctl.<node>.<stage>.<verb>      commands to one stage service of a node (request/reply)
  */
 export const SUBJECT_ROOT = 'sie';
 
@@ -55,10 +55,11 @@ export const runStatusSubject = (tenantId: string, runId: string): string =>
   `sie.status.${token(tenantId, 'tenant id')}.${token(runId, 'run id')}`;
 export const allRunStatusSubject = (): string => 'sie.status.*.*';
 
-export const controlSubject = (nodeId: string, verb: ControlVerb): string =>
-  `sie.ctl.${token(nodeId, 'node id')}.${verb}`;
-export const nodeControlSubject = (nodeId: string): string =>
-  `sie.ctl.${token(nodeId, 'node id')}.*`;
+export const controlSubject = (nodeId: string, stage: StageName, verb: ControlVerb): string =>
+  `sie.ctl.${token(nodeId, 'node id')}.${stage}.${verb}`;
+/** Every command for one stage service of a node. */
+export const stageControlSubject = (nodeId: string, stage: StageName): string =>
+  `sie.ctl.${token(nodeId, 'node id')}.${stage}.*`;
 
 /** Parses the run id out of a detections subject (for wildcard subscribers). */
 export function runIdFromSubject(subject: string): string | undefined {
