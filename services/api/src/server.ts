@@ -1,0 +1,30 @@
+import type { Bus } from '@sie/bus';
+import type { Logger } from '@sie/telemetry';
+import Fastify, { type FastifyInstance } from 'fastify';
+import type { ApiConfig } from './config.js';
+import { LatestDetections } from './latest-detections.js';
+import { registerDetectionsRoute } from './routes/detections.js';
+
+export interface ApiServer {
+  app: FastifyInstance;
+  port: number;
+  close(): Promise<void>;
+}
+
+export async function startApiServer(config: ApiConfig, bus: Bus, logger: Logger): Promise<ApiServer> {
+  const app = Fastify({ loggerInstance: logger.child({ component: 'http' }), bodyLimit: config.http.bodyLimitBytes });
+  const latest = new LatestDetections(config.detections.latestCacheRuns);
+  latest.start(bus);
+  registerDetectionsRoute(app, { bus, latest, maxRatePerSec: config.detections.sseMaxRatePerSec });
+  await app.listen({ host: config.http.host, port: config.http.port });
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : config.http.port;
+  return {
+    app,
+    port,
+    close: async () => {
+      latest.stop();
+      await app.close();
+    },
+  };
+}

@@ -1,0 +1,2 @@
+export { renderConfigSchema } from './config.js';
+export type { RenderConfig } from './config.js';

@@ -1,0 +1,2 @@
+export { rulesConfigSchema } from './config.js';
+export type { RulesConfig } from './config.js';

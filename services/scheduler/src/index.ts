@@ -1,0 +1,2 @@
+export { schedulerConfigSchema } from './config.js';
+export type { SchedulerConfig } from './config.js';
