@@ -1,5 +1,6 @@
 export { Bus } from './bus.js';
 export type { BusOptions, BusState, Delivery } from './bus.js';
+export type { Subscription } from 'nats';
 export { encodeMessage } from './codec.js';
 export type { ProtoCodec } from './codec.js';
 export {

@@ -1,6 +1,5 @@
-import { controlSubject, type Bus, type StageName } from '@sie/bus';
+import { controlSubject, type Bus, type StageName, type Subscription } from '@sie/bus';
 import { NodePingRequest, NodeStatus } from '@sie/contracts';
-import type { Subscription } from 'nats';
 
 /**
  * Answers `sie.ctl.<node>.<stage>.ping` with the runs this stage holds and its free capacity,

@@ -1,6 +1,5 @@
-import { allDetectionsSubject, runIdFromSubject, type Bus } from '@sie/bus';
+import { allDetectionsSubject, runIdFromSubject, type Bus, type Subscription } from '@sie/bus';
 import { FrameDetections } from '@sie/contracts';
-import type { Subscription } from 'nats';
 
 /**
  * The most recent detections message of each run, kept as raw bytes (decoded only when asked),

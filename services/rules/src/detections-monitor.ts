@@ -1,6 +1,5 @@
-import { allDetectionsSubject, runIdFromSubject, type Bus } from '@sie/bus';
+import { allDetectionsSubject, runIdFromSubject, type Bus, type Subscription } from '@sie/bus';
 import { Counter, type Registry } from '@sie/telemetry';
-import type { Subscription } from 'nats';
 
 /**
  * Counts the detections messages each run publishes. The rules issue replaces this with per-run

@@ -1,0 +1,53 @@
+import { availableParallelism } from 'node:os';
+import { defaultFrameStoreDir } from '@sie/framestore';
+import { baseConfigShape } from '@sie/service-kit';
+import { z } from 'zod';
+import { modelConfigSchema } from './models/spec.js';
+
+export const DEFAULT_GRPC_PORT = 50051;
+export const DEFAULT_OPS_PORT = 9102;
+
+/** Every key has a default; env names follow the path (`grpc.port` → `SIE_GRPC__PORT`). */
+export const inferenceConfigSchema = z.strictObject({
+  ...baseConfigShape(DEFAULT_OPS_PORT),
+  grpc: z
+    .strictObject({
+      host: z.string().min(1).default('127.0.0.1'),
+      port: z.number().int().min(0).max(65535).default(DEFAULT_GRPC_PORT),
+      /** Largest request or response; encoded images travel inside requests. */
+      maxMessageBytes: z
+        .number()
+        .int()
+        .min(1 << 16)
+        .default(32 << 20),
+      /** How long a shutdown waits for in-flight calls (open streams included) before cutting them. */
+      shutdownGraceMs: z.number().int().min(0).default(5000),
+    })
+    .prefault({}),
+  /** Directory of the frame store rings that FrameRefs point into. */
+  frameStoreDir: z.string().min(1).default(defaultFrameStoreDir),
+  workers: z
+    .strictObject({
+      /** Inference threads; each holds one ONNX Runtime session per model. */
+      count: z
+        .number()
+        .int()
+        .min(1)
+        .max(256)
+        .default(() => availableParallelism()),
+      /** ONNX Runtime intra-op threads per session. */
+      intraOpThreads: z.number().int().min(1).max(256).default(1),
+      /** Jobs waiting for a worker beyond this are refused (unavailable) rather than queued. */
+      queueLimit: z.number().int().min(1).default(64),
+    })
+    .prefault({}),
+  executionProvider: z.enum(['cpu', 'cuda']).default('cpu'),
+  /** With `cuda`: load on the CPU (and log why) when CUDA cannot be used; false fails the load. */
+  cpuFallback: z.boolean().default(true),
+  /** Largest encoded image accepted by Detect, in pixels (width × height). */
+  maxImagePixels: z.number().int().positive().default(40_000_000),
+  /** Models loaded at startup; `SIE_MODELS` takes the same array as JSON. */
+  models: z.array(modelConfigSchema).default([]),
+});
+
+export type InferenceConfig = z.output<typeof inferenceConfigSchema>;

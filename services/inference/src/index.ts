@@ -1,0 +1,19 @@
+// Public surface of the inference service, for the services and tests that embed or call it.
+export { DEFAULT_GRPC_PORT, DEFAULT_OPS_PORT, inferenceConfigSchema } from './config.js';
+export type { InferenceConfig } from './config.js';
+export { createDecoder } from './decoders/factory.js';
+export { iou, nmsPerClass } from './decoders/nms.js';
+export type { DecodeOptions, Decoder, DecoderIo, RawDetection } from './decoders/types.js';
+export { ERROR_CODE_KEY, ERROR_INFO_KEY, sieErrorFromGrpc, toGrpcError } from './grpc/errors.js';
+export { COCO_CLASS_NAMES } from './models/coco.js';
+export { MODEL_ID_PATTERN, modelConfigSchema } from './models/spec.js';
+export type { DecoderConfig, ModelConfig } from './models/spec.js';
+export { letterbox, letterboxRatio, planLetterbox } from './preprocess/letterbox.js';
+export type {
+  ChannelOrder,
+  LetterboxPlan,
+  LetterboxTarget,
+  PixelImage,
+} from './preprocess/letterbox.js';
+export { INFERENCE_SERVICE_NAME, startInferenceServer } from './server.js';
+export type { InferenceServer, InferenceServerConfig, InferenceServerDeps } from './server.js';

@@ -1,0 +1,55 @@
+import type { FrameRef } from '@sie/contracts';
+import type { ErrorPayload } from '@sie/errors';
+import type { RawDetection } from '../decoders/types.js';
+import type { ModelIo } from '../models/model-io.js';
+import type { ModelConfig } from '../models/spec.js';
+import type { PixelImage } from '../preprocess/letterbox.js';
+
+/** Messages between the pool (main thread) and an inference worker thread. */
+
+export interface WorkerInit {
+  frameStoreDir: string;
+  intraOpThreads: number;
+  executionProvider: 'cpu' | 'cuda';
+  cpuFallback: boolean;
+}
+
+export type JobInput =
+  /** The worker reads the pixels from the frame store itself: no copy through the main thread. */
+  { kind: 'frame'; ref: FrameRef } | { kind: 'pixels'; image: PixelImage };
+
+export interface DetectJob {
+  /** The registry's key of the model generation to run (`id#generation`). */
+  modelKey: string;
+  modelId: string;
+  input: JobInput;
+  scoreThreshold: number;
+  nmsIou: number;
+  maxDetections: number;
+  /** Class ids to keep; null keeps all. */
+  classIds: number[] | null;
+}
+
+export interface JobTimings {
+  readMs: number;
+  preprocessMs: number;
+  inferenceMs: number;
+  postprocessMs: number;
+}
+
+export interface DetectResult {
+  detections: RawDetection[];
+  width: number;
+  height: number;
+  timings: JobTimings;
+}
+
+export type ToWorker =
+  | { type: 'load'; id: number; key: string; config: ModelConfig }
+  | { type: 'unload'; key: string }
+  | { type: 'detect'; id: number; job: DetectJob };
+
+export type FromWorker =
+  | { type: 'loaded'; id: number; io: ModelIo; warning: string | null }
+  | { type: 'result'; id: number; result: DetectResult }
+  | { type: 'failed'; id: number; error: ErrorPayload };
