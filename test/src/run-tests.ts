@@ -10,9 +10,9 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
-import { findFreePort, repoRoot, startNats, startPostgres } from '@sie/infra';
+import { findFreePort, findRepoRoot, startNats, startPostgres } from '@sie/infra';
 
-const root = repoRoot();
+const root = findRepoRoot();
 const filters = process.argv.slice(2);
 const log = (line: string): void => void process.stderr.write(`[run-tests] ${line}\n`);
 
@@ -46,7 +46,7 @@ function findTests(dir: string, out: string[]): void {
 }
 
 const files: string[] = [];
-for (const group of ['packages', 'services']) {
+for (const group of ['packages', 'services', 'deploy']) {
   for (const pkg of readdirSync(join(root, group))) {
     const dist = join(root, group, pkg, 'dist');
     try {

@@ -47,6 +47,11 @@ test('file overrides defaults and environment overrides the file', () => {
   assert.equal(c.databaseUrl, 'postgres://x');
 });
 
+test('a well-known variable for a key the service does not have is ignored', () => {
+  const c = loadConfig({ schema, env: { NATS_URL: 'nats://x' }, argv: [], envAliases: { NATS_URL: 'nats.url' } });
+  assert.equal('nats' in c, false);
+});
+
 test('an unknown key in the file fails and names the key path', () => {
   const f = tmpFile('c.json', JSON.stringify({ grpc: { port: 1, prot: 2 } }));
   assert.throws(

@@ -32,11 +32,15 @@ export function loadConfig<S extends z.ZodType>(options: LoadConfigOptions<S>): 
   if (file) deepMerge(merged, readConfigFile(file));
 
   const fromEnv: Record<string, unknown> = {};
-  for (const path of leafPaths(options.schema)) {
+  const leaves = leafPaths(options.schema);
+  const known = new Set(leaves.map((p) => p.join('.')));
+  for (const path of leaves) {
     const value = env[envNameFor(path, prefix)];
     if (value !== undefined) setPath(fromEnv, path, parseEnvValue(value));
   }
   for (const [name, dotted] of Object.entries(options.envAliases ?? {})) {
+    // A shared environment (NATS_URL, DATABASE_URL) reaches services that have no such key.
+    if (!known.has(dotted)) continue;
     const value = env[name];
     // The prefixed variable wins over the well-known alias.
     const path = dotted.split('.');

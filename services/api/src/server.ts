@@ -1,6 +1,6 @@
 import type { Bus } from '@sie/bus';
 import type { Logger } from '@sie/telemetry';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { ApiConfig } from './config.js';
 import { LatestDetections } from './latest-detections.js';
 import { registerDetectionsRoute } from './routes/detections.js';
@@ -12,7 +12,9 @@ export interface ApiServer {
 }
 
 export async function startApiServer(config: ApiConfig, bus: Bus, logger: Logger): Promise<ApiServer> {
-  const app = Fastify({ loggerInstance: logger.child({ component: 'http' }), bodyLimit: config.http.bodyLimitBytes });
+  // pino's Logger and Fastify's logger type differ only in generics; the instance is the same.
+  const loggerInstance = logger.child({ component: 'http' }) as unknown as FastifyBaseLogger;
+  const app: FastifyInstance = Fastify({ loggerInstance, bodyLimit: config.http.bodyLimitBytes });
   const latest = new LatestDetections(config.detections.latestCacheRuns);
   latest.start(bus);
   registerDetectionsRoute(app, { bus, latest, maxRatePerSec: config.detections.sseMaxRatePerSec });

@@ -1,4 +1,4 @@
-import type { Pool } from 'pg';
+import type { DbHandle } from '@sie/db';
 import { Gauge, type Logger, type Registry } from '@sie/telemetry';
 
 /**
@@ -11,7 +11,7 @@ export class RunsPoller {
   private lastError = '';
 
   constructor(
-    private readonly pool: Pool,
+    private readonly pool: DbHandle['pool'],
     private readonly intervalMs: number,
     private readonly logger: Logger,
     registry: Registry,

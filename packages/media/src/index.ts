@@ -1,0 +1,17 @@
+export {
+  DEFAULT_SOCKET_TIMEOUT_MS,
+  buildDecodeArgs,
+  decodeArgv,
+  frameBytes,
+  sourceInputOptions,
+} from './decode-args.js';
+export type { DecodeArgs, DecodeOptions } from './decode-args.js';
+export { FfmpegProcess, startDecoder } from './decoder.js';
+export type { DecoderExit, DecoderOptions } from './decoder.js';
+export { classifyFfmpegFailure, ffmpegErrorReason } from './ffmpeg-errors.js';
+export { FrameSplitter } from './frame-splitter.js';
+export type { FrameHandler } from './frame-splitter.js';
+export { describeVideo, parseRate, probeSource } from './probe.js';
+export type { ProbeOptions, ProbeResult } from './probe.js';
+export { parseSourceUrl, redactUrl } from './source-url.js';
+export type { FileSource, ParseSourceOptions, ParsedSource, RtspSource } from './source-url.js';

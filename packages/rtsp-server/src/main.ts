@@ -1,0 +1,13 @@
+#!/usr/bin/env node
+// Standalone entry: `node packages/rtsp-server/dist/main.js`. Configuration comes from the
+// environment (see runStandalone); logs are JSON lines on stdout.
+import { createJsonLineLogger } from './json-logger.js';
+import { runStandalone } from './standalone.js';
+
+runStandalone().catch((err: unknown) => {
+  createJsonLineLogger('error').error(
+    { err: err instanceof Error ? err.message : String(err) },
+    'rtsp server failed to start',
+  );
+  process.exit(1);
+});

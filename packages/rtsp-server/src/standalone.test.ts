@@ -1,0 +1,91 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { test } from 'node:test';
+import { ConfigError } from '@sie/errors';
+import { createJsonLineLogger } from './json-logger.js';
+import { standaloneConfigFromEnv } from './standalone.js';
+import { RawRtspClient } from './testing/raw-client.js';
+
+const MAIN = fileURLToPath(new URL('./main.js', import.meta.url));
+
+test('configuration comes from the environment, with defaults', () => {
+  assert.deepEqual(standaloneConfigFromEnv({}), {
+    host: '127.0.0.1',
+    port: 8554,
+    logLevel: 'info',
+  });
+  assert.deepEqual(
+    standaloneConfigFromEnv({
+      SIE_RTSP_HOST: '0.0.0.0',
+      SIE_RTSP_PORT: '0',
+      SIE_LOG_LEVEL: 'debug',
+    }),
+    { host: '0.0.0.0', port: 0, logLevel: 'debug' },
+  );
+  assert.throws(
+    () => standaloneConfigFromEnv({ SIE_RTSP_PORT: '99999', SIE_LOG_LEVEL: 'loud' }),
+    (err: unknown) => err instanceof ConfigError && err.issues.length === 2,
+  );
+});
+
+test('the JSON line logger filters by level and survives unserialisable fields', () => {
+  const lines: string[] = [];
+  const log = createJsonLineLogger('info', (l) => lines.push(l), { name: 't' });
+  log.debug({ a: 1 }, 'hidden');
+  log.info({ a: 1 }, 'shown');
+  const circular: Record<string, unknown> = {};
+  circular['self'] = circular;
+  log.error(circular, 'still logged');
+  assert.equal(lines.length, 2);
+  const first = JSON.parse(lines[0] ?? '') as Record<string, unknown>;
+  assert.equal(first['msg'], 'shown');
+  assert.equal(first['level'], 30);
+  assert.equal(first['name'], 't');
+  assert.equal(first['a'], 1);
+  assert.ok(lines.every((l) => l.endsWith('\n')));
+});
+
+test('main.js serves, logs JSON lines to stdout and exits 0 on SIGTERM', async () => {
+  const child = spawn(process.execPath, [MAIN], {
+    env: { ...process.env, SIE_RTSP_PORT: '0', SIE_LOG_LEVEL: 'info' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+  const exited = new Promise<number | null>((resolve) =>
+    child.on('close', (code) => resolve(code)),
+  );
+  const deadline = Date.now() + 5000;
+  while (!out.includes('listening') && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  const listening = JSON.parse(out.split('\n')[0] ?? '{}') as { port?: number; msg?: string };
+  assert.equal(listening.msg, 'rtsp server listening');
+  assert.ok(listening.port && listening.port > 0);
+  const c = await RawRtspClient.connect(listening.port);
+  assert.equal((await c.request('OPTIONS', '*')).status, 200);
+  c.close();
+  child.kill('SIGTERM');
+  assert.equal(await exited, 0);
+  const msgs = out
+    .trim()
+    .split('\n')
+    .map((l) => (JSON.parse(l) as { msg: string }).msg);
+  assert.ok(msgs.includes('shutting down'));
+  assert.ok(msgs.includes('rtsp server stopped'));
+});
+
+test('main.js exits 1 with a JSON error line on bad configuration', async () => {
+  const child = spawn(process.execPath, [MAIN], {
+    env: { ...process.env, SIE_RTSP_PORT: 'nope' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+  assert.equal(code, 1);
+  const line = JSON.parse(out.trim()) as { level: number; err: string };
+  assert.equal(line.level, 50);
+  assert.match(line.err, /SIE_RTSP_PORT/);
+});

@@ -1,0 +1,114 @@
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+
+export const SAMPLE_VIDEO = '/work/shared/media/vtest.avi';
+
+export interface Finished {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+export interface Running {
+  proc: ChildProcess;
+  done: Promise<Finished>;
+  /** Lines of stderr so far. */
+  stderr(): string;
+  kill(signal?: NodeJS.Signals): void;
+}
+
+export function run(cmd: string, args: string[], timeoutMs: number): Running {
+  const proc = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  proc.stdout?.on('data', (c: Buffer) => (stdout += c.toString()));
+  proc.stderr?.on('data', (c: Buffer) => (stderr += c.toString()));
+  const timer = setTimeout(() => proc.kill('SIGKILL'), timeoutMs);
+  const done = new Promise<Finished>((resolve) => {
+    proc.on('close', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal, stdout, stderr });
+    });
+  });
+  return {
+    proc,
+    done,
+    stderr: () => stderr,
+    kill: (signal = 'SIGKILL') => {
+      if (proc.exitCode === null && proc.signalCode === null) proc.kill(signal);
+    },
+  };
+}
+
+/** ffmpeg publishing the sample video, re-encoded to H.264 with a keyframe every 10 frames. */
+export function publish(url: string, transport: 'tcp' | 'udp', timeoutMs = 60_000): Running {
+  return run(
+    'ffmpeg',
+    [
+      ...['-hide_banner', '-nostdin', '-loglevel', 'error', '-re', '-i', SAMPLE_VIDEO, '-an'],
+      ...['-c:v', 'libx264', '-preset', 'ultrafast', '-tune', 'zerolatency', '-g', '10'],
+      ...['-f', 'rtsp', '-rtsp_transport', transport, url],
+    ],
+    timeoutMs,
+  );
+}
+
+export interface DecodeResult extends Finished {
+  /** Decoded video frames (framecrc lines). */
+  frames: number;
+  /** stderr lines that report decoding or transport trouble. */
+  problems: string[];
+}
+
+const PROBLEM =
+  /error|corrupt|conceal|non-existing|missing|invalid|no frame|decode_slice|missed|max delay/i;
+
+/** Reads `frames` video frames and reports how many were decoded and any decoder complaints. */
+export async function decode(
+  url: string,
+  transport: 'tcp' | 'udp',
+  frames: number,
+  timeoutMs = 20_000,
+): Promise<DecodeResult> {
+  const r = await run(
+    'ffmpeg',
+    [
+      ...['-hide_banner', '-nostdin', '-loglevel', 'warning', '-rtsp_transport', transport],
+      ...['-i', url, '-an', '-frames:v', String(frames), '-f', 'framecrc', '-'],
+    ],
+    timeoutMs,
+  ).done;
+  const count = r.stdout.split('\n').filter((l) => l !== '' && !l.startsWith('#')).length;
+  const problems = r.stderr.split('\n').filter((l) => PROBLEM.test(l));
+  return { ...r, frames: count, problems };
+}
+
+export interface ProbedStream {
+  codec_name?: string;
+  width?: number;
+  height?: number;
+}
+
+export async function probe(url: string, transport: 'tcp' | 'udp'): Promise<ProbedStream[]> {
+  const r = await run(
+    'ffprobe',
+    [
+      ...['-v', 'error', '-rtsp_transport', transport, '-show_entries'],
+      ...['stream=codec_name,width,height', '-of', 'json', url],
+    ],
+    15_000,
+  ).done;
+  if (r.code !== 0) throw new Error(`ffprobe failed (${r.code}): ${r.stderr}`);
+  const parsed = JSON.parse(r.stdout) as { streams?: ProbedStream[] };
+  return parsed.streams ?? [];
+}
+
+/** Polls `cond` every 50 ms until it holds; throws after `timeoutMs`. */
+export async function waitFor(cond: () => boolean, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}

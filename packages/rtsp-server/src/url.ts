@@ -1,0 +1,85 @@
+/** What a request URI addresses. */
+export interface RtspTarget {
+  /** Decoded path without leading or trailing slashes; '' for `*` or the root. */
+  path: string;
+  /** `host[:port]` as the client wrote it; undefined for `*` or an absolute path. */
+  authority?: string;
+}
+
+const MAX_PATH_CHARS = 1024;
+
+function hasControlChars(text: string): boolean {
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x20 || c === 0x7f) return true;
+  }
+  return false;
+}
+
+/**
+ * Parses a request URI (`rtsp://host:port/a/b?q`, `/a/b` or `*`). Undefined when it is not a URI
+ * the server can address; query strings are ignored because paths are the only key.
+ */
+export function parseRequestUri(uri: string): RtspTarget | undefined {
+  if (uri === '*') return { path: '' };
+  let rawPath: string;
+  let authority: string | undefined;
+  if (uri.startsWith('/')) {
+    rawPath = uri;
+  } else {
+    let url: URL;
+    try {
+      url = new URL(uri);
+    } catch {
+      return undefined;
+    }
+    if (url.protocol !== 'rtsp:' && url.protocol !== 'rtspu:' && url.protocol !== 'rtsps:') {
+      return undefined;
+    }
+    rawPath = url.pathname;
+    authority = url.host;
+  }
+  const q = rawPath.search(/[?#]/);
+  if (q >= 0) rawPath = rawPath.slice(0, q);
+  let path: string;
+  try {
+    path = decodeURIComponent(rawPath);
+  } catch {
+    return undefined;
+  }
+  path = path.replace(/\/{2,}/g, '/').replace(/^\/+|\/+$/g, '');
+  // Control characters in a path would end up in logs and headers.
+  if (path.length > MAX_PATH_CHARS || hasControlChars(path)) return undefined;
+  return authority === undefined ? { path } : { path, authority };
+}
+
+/** The control name the server gives track `index` in the SDP it hands to readers. */
+export function trackControl(index: number): string {
+  return `trackID=${index}`;
+}
+
+/** Splits `cam1/trackID=0` into the stream path and the track index the server assigned. */
+export function splitTrackPath(path: string): { path: string; track: number } | undefined {
+  const m = /^(.*)\/trackID=(\d{1,3})$/.exec(path);
+  if (!m) return undefined;
+  return { path: m[1] ?? '', track: Number(m[2]) };
+}
+
+/**
+ * Path a track's `a=control` attribute resolves to against the stream's path (RFC 2326 C.1.1):
+ * absolute URLs keep their own path, `*` or no control means the stream itself, anything else is
+ * relative to the stream path.
+ */
+export function resolveControlPath(streamPath: string, control: string | undefined): string {
+  if (control === undefined || control === '' || control === '*') return streamPath;
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(control) || control.startsWith('/')) {
+    return parseRequestUri(control)?.path ?? control;
+  }
+  const rel = control.replace(/^\/+|\/+$/g, '');
+  return streamPath === '' ? rel : `${streamPath}/${rel}`;
+}
+
+/** `::ffff:1.2.3.4` → `1.2.3.4`, so IPv4 peers compare equal whatever the socket family. */
+export function unmapped(address: string): string {
+  return address.startsWith('::ffff:') && address.includes('.') ? address.slice(7) : address;
+}

@@ -1,0 +1,60 @@
+import { defaultFrameStoreDir } from '@sie/framestore';
+import { baseConfigShape, natsConfigShape } from '@sie/service-kit';
+import { z } from 'zod';
+
+const ms = () => z.number().int().positive();
+
+/** Retry policy of a run's source; a run's PipelineSpec.retry overrides it field by field. */
+export const retryConfigShape = {
+  /** Tries to open a source before the run fails with `source_unreachable`. */
+  startupAttempts: z.number().int().min(1).max(1000).default(3),
+  /** Tries to get a lost source back before the run fails with `source_lost`. */
+  reconnectAttempts: z.number().int().min(0).max(1000).default(5),
+  /** Pause between two attempts (the base of the exponential backoff). */
+  intervalMs: z.number().int().min(0).default(2000),
+  backoff: z.enum(['fixed', 'exponential']).default('fixed'),
+  /** Longest pause of the exponential backoff. */
+  maxIntervalMs: ms().default(30_000),
+};
+
+export const ingestConfigSchema = z.strictObject({
+  ...baseConfigShape(9101),
+  ...natsConfigShape,
+  /** Directory of the per-run frame rings (shared memory on Linux). */
+  frameStoreDir: z.string().min(1).default(defaultFrameStoreDir()),
+  /** Slots per run ring: how many frames readers may lag behind the newest one. */
+  frameStoreSlots: z.number().int().min(2).max(256).default(8),
+  inference: z
+    .strictObject({
+      /** host:port of the inference gRPC service. */
+      url: z.string().min(1).default('127.0.0.1:50051'),
+      /** Deadline of one Detect call. */
+      timeoutMs: ms().default(5000),
+    })
+    .prefault({}),
+  /** Runs this node's ingest accepts at once; more are refused with `unavailable`. */
+  maxRuns: z.number().int().min(0).max(10_000).default(8),
+  heartbeatIntervalMs: ms().default(1000),
+  /** When set, file sources must lie under this directory. */
+  mediaRoot: z.string().min(1).optional(),
+  retry: z.strictObject(retryConfigShape).prefault({}),
+  /** Longest time an ffprobe of a source may take. */
+  probeTimeoutMs: ms().default(10_000),
+  /**
+   * A source that delivers no frame for this long is lost (the frame-arrival watchdog); it also
+   * bounds the wait for the first frame and is the RTSP socket timeout.
+   */
+  stallTimeoutMs: ms().default(10_000),
+  /** ffmpeg gets SIGKILL this long after SIGTERM. */
+  killGraceMs: ms().default(2000),
+  /** Decoder threads per run; 0 lets ffmpeg choose. */
+  decodeThreads: z.number().int().min(0).max(64).default(0),
+});
+
+export type IngestConfig = z.output<typeof ingestConfigSchema>;
+export type RetryConfig = IngestConfig['retry'];
+
+/** Well-known variables of this service (besides the ones every service reads). */
+export const INGEST_ENV_ALIASES: Record<string, string> = {
+  SIE_INFERENCE_URL: 'inference.url',
+};

@@ -1,0 +1,529 @@
+import { PixelFormat, Stage, StageEventKind } from '@sie/contracts';
+import {
+  FrameStoreError,
+  SourceInvalidError,
+  SourceLostError,
+  SourceUnreachableError,
+  asSieError,
+  type SieError,
+} from '@sie/errors';
+import { FrameStoreWriter, storeNameForRun } from '@sie/framestore';
+import {
+  classifyFfmpegFailure,
+  ffmpegErrorReason,
+  probeSource,
+  redactUrl,
+  startDecoder,
+  type DecoderExit,
+  type FfmpegProcess,
+} from '@sie/media';
+import type { Logger, Tracer } from '@sie/telemetry';
+import type { Detector } from './detector.js';
+import { FramePump, nowMs } from './frame-pump.js';
+import type { RunMetrics } from './metrics.js';
+import { stageReport, type RunPublisher } from './publisher.js';
+import { retryDelayMs } from './retry.js';
+import type { IngestRunSpec } from './run-spec.js';
+
+/** Service settings every run uses. */
+export interface RunSettings {
+  nodeId: string;
+  frameStoreDir: string;
+  frameStoreSlots: number;
+  probeTimeoutMs: number;
+  stallTimeoutMs: number;
+  heartbeatIntervalMs: number;
+  killGraceMs: number;
+  decodeThreads: number;
+}
+
+export interface IngestRunDeps {
+  settings: RunSettings;
+  detector: Detector;
+  publisher: RunPublisher;
+  metrics: RunMetrics;
+  tracer: Tracer;
+  logger: Logger;
+}
+
+export type RunOutcome =
+  | { kind: 'stopped'; reason: string }
+  | { kind: 'ended' }
+  | { kind: 'failed'; error: SieError; attempt: number };
+
+type Connect = 'running' | 'aborted' | SieError;
+
+/** Ends the lifecycle early; `supervise` turns it into the outcome. */
+class Finish {
+  constructor(readonly outcome: RunOutcome) {}
+}
+
+/**
+ * One run on this node, supervised like a static source: probe and decode with startup retries,
+ * a frame-arrival watchdog, reconnects when the source is lost, and a stage report for every
+ * change (STARTED, RECONNECTING, ENDED, FAILED, STOPPED). Whatever happens, the ring, ffmpeg,
+ * timers and metric series are released before the final report goes out.
+ */
+export class IngestRun {
+  readonly done: Promise<RunOutcome>;
+  private readonly abort = new AbortController();
+  private readonly pump: FramePump;
+  private readonly log: Logger;
+  private decoder: FfmpegProcess | undefined;
+  private writer: FrameStoreWriter | undefined;
+  private frameSize: { width: number; height: number } | undefined;
+  private frameIntervalMs = 0;
+  private stopReason: string | undefined;
+  private fatal: SieError | undefined;
+  private stalled = false;
+  private lastFrameAt = 0;
+  private sessionFrames = 0;
+  private sessionPtsBase = 0;
+  private sessionStartedAt = 0;
+  private lastPtsMs = -1;
+  private onFirstFrame: (() => void) | undefined;
+  private heartbeatTimer: NodeJS.Timeout | undefined;
+  private watchdogTimer: NodeJS.Timeout | undefined;
+  private lastBeat = { at: 0, framesOut: 0 };
+
+  constructor(
+    readonly spec: IngestRunSpec,
+    private readonly deps: IngestRunDeps,
+  ) {
+    this.log = deps.logger.child({ run: spec.runId, tenant: spec.tenantId, stage: 'ingest' });
+    this.pump = new FramePump({
+      runId: spec.runId,
+      tenantId: spec.tenantId,
+      modelId: spec.modelId,
+      scoreThreshold: spec.scoreThreshold,
+      classes: spec.classes,
+      mode: spec.realtime ? 'latest' : 'every',
+      detector: deps.detector,
+      publisher: deps.publisher,
+      metrics: deps.metrics,
+      tracer: deps.tracer,
+      logger: this.log,
+      pauseSource: () => this.decoder?.pause(),
+      resumeSource: () => {
+        // Time spent waiting for inference is not a stalled source.
+        this.lastFrameAt = Date.now();
+        this.decoder?.resume();
+      },
+      onFatal: (err) => this.failHard(err),
+    });
+    this.done = this.supervise();
+  }
+
+  get runId(): string {
+    return this.spec.runId;
+  }
+
+  get generation(): number {
+    return this.spec.generation;
+  }
+
+  /** Kills ffmpeg, removes the ring, reports STOPPED; resolves when all of it is done. */
+  stop(reason: string): Promise<RunOutcome> {
+    if (this.stopReason === undefined) {
+      this.stopReason = reason;
+      this.abort.abort();
+      void this.decoder?.stop();
+    }
+    return this.done;
+  }
+
+  private async supervise(): Promise<RunOutcome> {
+    const { settings } = this.deps;
+    this.lastBeat = { at: Date.now(), framesOut: 0 };
+    this.heartbeatTimer = setInterval(() => this.beat(), settings.heartbeatIntervalMs);
+    let outcome: RunOutcome;
+    try {
+      outcome = await this.lifecycle();
+    } catch (err) {
+      outcome =
+        err instanceof Finish
+          ? err.outcome
+          : { kind: 'failed', error: asSieError(err), attempt: 0 };
+    }
+    // A stop wins over whatever the lifecycle was doing when it was asked to stop.
+    if (this.stopReason !== undefined) outcome = { kind: 'stopped', reason: this.stopReason };
+    await this.cleanup();
+    this.finalReport(outcome);
+    return outcome;
+  }
+
+  private async lifecycle(): Promise<RunOutcome> {
+    const policy = this.spec.retry;
+    let lastError: SieError | undefined;
+    let attempt = 1;
+    for (; ; attempt++) {
+      const result = this.check(await this.connect(true), attempt);
+      if (result === 'running') break;
+      lastError = result;
+      this.log.warn({ attempt, err: result.toPayload() }, 'source did not start');
+      if (attempt >= policy.startupAttempts) {
+        return this.failed(
+          new SourceUnreachableError(
+            `${this.url()} did not start after ${attempt} attempt(s): ${lastError.message}`,
+            this.url(),
+          ),
+          attempt,
+        );
+      }
+      await this.sleep(retryDelayMs(policy, attempt));
+    }
+    this.report(StageEventKind.STAGE_EVENT_KIND_STARTED, attempt);
+    this.log.info({ attempt, size: this.frameSize }, 'source started');
+
+    for (;;) {
+      const exit = await this.runUntilExit();
+      if (this.fatal) return this.failed(this.fatal, 0);
+      if (this.stopReason !== undefined) throw new Finish(this.stoppedOutcome());
+      if (this.spec.source.kind === 'file' && !this.spec.loop && exit.code === 0 && !this.stalled) {
+        await this.raceAbort(this.pump.idle());
+        // The last frames may still have hit an error no retry can fix.
+        return this.fatal ? this.failed(this.fatal, 0) : { kind: 'ended' };
+      }
+      const lost = new SourceLostError(
+        `${this.url()} was lost: ${this.lossReason(exit)}`,
+        this.url(),
+      );
+      this.log.warn({ err: lost.toPayload() }, 'source lost; reconnecting');
+      let back = false;
+      let r = 1;
+      for (; r <= policy.reconnectAttempts; r++) {
+        this.report(StageEventKind.STAGE_EVENT_KIND_RECONNECTING, r, lost);
+        await this.sleep(retryDelayMs(policy, r));
+        const result = this.check(await this.connect(false), r);
+        if (result === 'running') {
+          back = true;
+          break;
+        }
+        lastError = result;
+        this.log.warn({ attempt: r, err: result.toPayload() }, 'reconnect failed');
+      }
+      if (!back) {
+        const last = lastError && r > 1 ? `; last attempt: ${lastError.message}` : '';
+        return this.failed(
+          new SourceLostError(
+            `${lost.message}; ${policy.reconnectAttempts} reconnect attempt(s) failed${last}`,
+            this.url(),
+          ),
+          policy.reconnectAttempts,
+        );
+      }
+      this.deps.metrics.reconnected();
+      this.report(StageEventKind.STAGE_EVENT_KIND_STARTED, r);
+      this.log.info({ attempt: r }, 'source back');
+    }
+  }
+
+  /** Stop and implementation errors end the lifecycle; source errors go back to the caller. */
+  private check(result: Connect, attempt: number): 'running' | SieError {
+    if (result === 'aborted' || this.stopReason !== undefined) {
+      throw new Finish(this.stoppedOutcome());
+    }
+    if (this.fatal) throw new Finish({ kind: 'failed', error: this.fatal, attempt });
+    if (result !== 'running' && result.code !== 'source_unreachable') {
+      // Not a video, a broken frame store …: retrying cannot help.
+      throw new Finish({ kind: 'failed', error: result, attempt });
+    }
+    return result;
+  }
+
+  /** Probes (at startup), starts ffmpeg and waits for its first frame. */
+  private async connect(probe: boolean): Promise<Connect> {
+    if (this.abort.signal.aborted) return 'aborted';
+    const { settings } = this.deps;
+    if (probe || !this.frameSize) {
+      try {
+        const info = await this.raceAbort(
+          probeSource(this.spec.source, settings.probeTimeoutMs, {
+            rtspTransport: this.spec.rtspTransport,
+          }),
+        );
+        if (info === 'aborted') return 'aborted';
+        this.frameSize ??=
+          this.spec.outputWidth > 0
+            ? { width: this.spec.outputWidth, height: this.spec.outputHeight }
+            : { width: info.width, height: info.height };
+        const fps = this.spec.sampleFps > 0 ? this.spec.sampleFps : info.fps;
+        this.frameIntervalMs = fps > 0 ? 1000 / fps : 0;
+      } catch (err) {
+        return asSieError(err);
+      }
+    }
+    const size = this.frameSize;
+    if (!size) return new SourceInvalidError(`${this.url()}: unknown frame size`, this.url());
+    try {
+      this.ensureWriter(size.width, size.height);
+    } catch (err) {
+      return asSieError(err);
+    }
+
+    const firstFrame = new Promise<'frame'>((resolve) => {
+      this.onFirstFrame = () => resolve('frame');
+    });
+    const decoder = this.startSession(size.width, size.height);
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<'timeout'>((resolve) => {
+      timer = setTimeout(() => resolve('timeout'), this.firstFrameTimeoutMs());
+    });
+    const first = await this.raceAbort(
+      Promise.race([firstFrame, decoder.exited.then(() => 'exit' as const), timeout]),
+    );
+    clearTimeout(timer);
+    this.onFirstFrame = undefined;
+    if (first === 'frame') return 'running';
+    if (first === 'aborted') return 'aborted';
+    if (first === 'timeout') {
+      await decoder.stop();
+      return new SourceUnreachableError(
+        `${this.url()}: no frame within ${this.firstFrameTimeoutMs()} ms`,
+        this.url(),
+      );
+    }
+    const exit = await decoder.exited;
+    if (this.fatal) return this.fatal;
+    if (exit.spawnError) {
+      return new SourceUnreachableError(`cannot start ffmpeg: ${exit.spawnError}`, this.url());
+    }
+    if (exit.code === 0) {
+      return new SourceInvalidError(
+        `not a video: ${this.url()} has no decodable frames`,
+        this.url(),
+      );
+    }
+    return classifyFfmpegFailure(
+      exit.stderrTail || `ffmpeg exited with code ${exit.code}`,
+      this.spec.source,
+    );
+  }
+
+  private startSession(width: number, height: number): FfmpegProcess {
+    const { settings } = this.deps;
+    this.stalled = false;
+    this.sessionFrames = 0;
+    this.sessionStartedAt = Date.now();
+    this.sessionPtsBase = this.lastPtsMs < 0 ? 0 : this.lastPtsMs + (this.frameIntervalMs || 1);
+    this.lastFrameAt = Date.now();
+    const decoder = startDecoder({
+      source: this.spec.source,
+      width,
+      height,
+      sampleFps: this.spec.sampleFps,
+      realtime: this.spec.source.kind === 'file' && this.spec.realtime,
+      loop: this.spec.loop,
+      rtspTransport: this.spec.rtspTransport,
+      socketTimeoutMs: settings.stallTimeoutMs,
+      threads: settings.decodeThreads || undefined,
+      killGraceMs: settings.killGraceMs,
+      onFrame: (frame) => this.onFrame(frame),
+    });
+    this.decoder = decoder;
+    return decoder;
+  }
+
+  private onFrame(frame: Buffer): void {
+    const writer = this.writer;
+    const size = this.frameSize;
+    if (!writer || !size || this.fatal) return;
+    this.lastFrameAt = Date.now();
+    this.deps.metrics.decodedFrame();
+    const ptsMs =
+      this.frameIntervalMs > 0
+        ? this.sessionPtsBase + this.sessionFrames * this.frameIntervalMs
+        : this.sessionPtsBase + (Date.now() - this.sessionStartedAt);
+    this.sessionFrames++;
+    this.lastPtsMs = ptsMs;
+    let ref;
+    try {
+      ref = writer.write({
+        data: frame,
+        width: size.width,
+        height: size.height,
+        pixelFormat: PixelFormat.PIXEL_FORMAT_BGR24,
+        captureTimeMs: nowMs(),
+        ptsMs,
+      });
+    } catch (err) {
+      this.failHard(
+        err instanceof FrameStoreError
+          ? err
+          : new FrameStoreError(`cannot write a frame: ${String(err)}`, writer.options.store, {
+              cause: err,
+            }),
+      );
+      return;
+    }
+    const first = this.onFirstFrame;
+    this.onFirstFrame = undefined;
+    first?.();
+    this.pump.offer(ref);
+  }
+
+  /** Runs the current session until ffmpeg exits, watching for a stalled source meanwhile. */
+  private async runUntilExit(): Promise<DecoderExit> {
+    const decoder = this.decoder;
+    if (!decoder) throw new Finish(this.stoppedOutcome());
+    const stallMs = this.stallTimeoutMs();
+    this.watchdogTimer = setInterval(
+      () => {
+        // A decoder paused by backpressure is waiting for inference, not for its source.
+        if (decoder.isPaused || Date.now() - this.lastFrameAt <= stallMs) return;
+        this.stalled = true;
+        this.log.warn({ stallMs }, 'no frame from the source; restarting it');
+        void decoder.stop();
+      },
+      Math.min(1000, Math.max(50, stallMs / 4)),
+    );
+    try {
+      return await decoder.exited;
+    } finally {
+      clearInterval(this.watchdogTimer);
+      this.watchdogTimer = undefined;
+    }
+  }
+
+  private lossReason(exit: DecoderExit): string {
+    if (this.stalled) return `no frame for ${this.stallTimeoutMs()} ms`;
+    if (exit.code === 0) return 'the stream ended';
+    const reason = exit.stderrTail ? ffmpegErrorReason(exit.stderrTail, this.spec.source) : '';
+    return `ffmpeg exited (${exit.signal ?? `code ${exit.code}`})${reason ? `: ${reason}` : ''}`;
+  }
+
+  private ensureWriter(width: number, height: number): void {
+    if (this.writer) return;
+    const { settings } = this.deps;
+    this.writer = FrameStoreWriter.create({
+      dir: settings.frameStoreDir,
+      store: storeNameForRun(this.spec.runId),
+      runId: this.spec.runId,
+      slotCount: settings.frameStoreSlots,
+      slotBytes: width * height * 3,
+    });
+  }
+
+  /** An error no retry can fix: stop the source now, the lifecycle turns it into FAILED. */
+  private failHard(err: SieError): void {
+    if (this.fatal) return;
+    this.fatal = err;
+    this.pump.stop();
+    void this.decoder?.stop();
+  }
+
+  private async cleanup(): Promise<void> {
+    clearInterval(this.heartbeatTimer);
+    clearInterval(this.watchdogTimer);
+    this.pump.stop();
+    try {
+      await this.decoder?.stop();
+    } catch (err) {
+      this.log.error({ err }, 'could not stop ffmpeg');
+    }
+    this.writer?.close(true);
+    this.writer = undefined;
+    this.deps.metrics.remove();
+  }
+
+  private finalReport(outcome: RunOutcome): void {
+    switch (outcome.kind) {
+      case 'stopped':
+        this.log.info({ reason: outcome.reason }, 'run stopped');
+        return this.report(StageEventKind.STAGE_EVENT_KIND_STOPPED, 0);
+      case 'ended':
+        this.log.info({ frames: this.deps.metrics.framesIn }, 'source ended');
+        return this.report(StageEventKind.STAGE_EVENT_KIND_ENDED, 0);
+      case 'failed':
+        this.log.error({ err: outcome.error.toPayload(), attempt: outcome.attempt }, 'run failed');
+        return this.report(StageEventKind.STAGE_EVENT_KIND_FAILED, outcome.attempt, outcome.error);
+    }
+  }
+
+  private beat(): void {
+    const m = this.deps.metrics;
+    const now = Date.now();
+    const seconds = (now - this.lastBeat.at) / 1000;
+    const fps = seconds > 0 ? (m.framesOut - this.lastBeat.framesOut) / seconds : 0;
+    this.lastBeat = { at: now, framesOut: m.framesOut };
+    this.deps.publisher.heartbeat({
+      runId: this.spec.runId,
+      stage: Stage.STAGE_INGEST,
+      nodeId: this.deps.settings.nodeId,
+      generation: this.spec.generation,
+      atMs: now,
+      framesIn: m.framesIn,
+      framesOut: m.framesOut,
+      framesDropped: m.framesDropped,
+      fps: Math.round(fps * 100) / 100,
+    });
+  }
+
+  private report(kind: StageEventKind, attempt: number, error?: SieError): void {
+    const id = {
+      runId: this.spec.runId,
+      nodeId: this.deps.settings.nodeId,
+      generation: this.spec.generation,
+    };
+    this.deps.publisher.report(stageReport(id, kind, attempt, error));
+  }
+
+  private failed(error: SieError, attempt: number): RunOutcome {
+    return { kind: 'failed', error, attempt };
+  }
+
+  private stoppedOutcome(): RunOutcome {
+    return { kind: 'stopped', reason: this.stopReason ?? 'stopped' };
+  }
+
+  private firstFrameTimeoutMs(): number {
+    return this.stallTimeoutMs();
+  }
+
+  /** The watchdog limit: never shorter than a few frame intervals of a slow sampled source. */
+  private stallTimeoutMs(): number {
+    const sampled = this.spec.sampleFps > 0 ? 3000 / this.spec.sampleFps : 0;
+    return Math.max(this.deps.settings.stallTimeoutMs, sampled);
+  }
+
+  private url(): string {
+    return redactUrl(this.spec.source.url);
+  }
+
+  /** Waits for `ms` unless the run is stopped first (then the lifecycle ends). */
+  private async sleep(ms: number): Promise<void> {
+    const signal = this.abort.signal;
+    const slept = await new Promise<boolean>((resolve) => {
+      if (signal.aborted) return resolve(false);
+      const onAbort = (): void => {
+        clearTimeout(timer);
+        resolve(false);
+      };
+      const timer = setTimeout(() => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(true);
+      }, ms);
+      signal.addEventListener('abort', onAbort, { once: true });
+    });
+    if (!slept) throw new Finish(this.stoppedOutcome());
+  }
+
+  private raceAbort<T>(p: Promise<T>): Promise<T | 'aborted'> {
+    const signal = this.abort.signal;
+    if (signal.aborted) return Promise.resolve('aborted');
+    return new Promise<T | 'aborted'>((resolve, reject) => {
+      const onAbort = (): void => resolve('aborted');
+      signal.addEventListener('abort', onAbort, { once: true });
+      p.then(
+        (v) => {
+          signal.removeEventListener('abort', onAbort);
+          resolve(v);
+        },
+        (err: unknown) => {
+          signal.removeEventListener('abort', onAbort);
+          reject(err instanceof Error ? err : new Error(String(err)));
+        },
+      );
+    });
+  }
+}
