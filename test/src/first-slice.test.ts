@@ -38,7 +38,11 @@ before(async () => {
     SIE_FRAME_STORE_DIR: frameDir,
     SIE_INFERENCE_URL: `127.0.0.1:${grpcPort}`,
   });
-  bus = await Bus.connect({ servers: natsUrl(), name: 'first-slice-test', logger: createLogger({ service: 'test', level: 'silent' }) });
+  bus = await Bus.connect({
+    servers: natsUrl(),
+    name: 'first-slice-test',
+    logger: createLogger({ service: 'test', level: 'silent' }),
+  });
 });
 
 after(async () => {
@@ -47,75 +51,100 @@ after(async () => {
   rmSync(frameDir, { recursive: true, force: true });
 });
 
-test('a run on vtest.avi: detections for every decoded frame, exact pixels by reference, persons found', { timeout: 180_000 }, async () => {
-  const video = asset('media/vtest.avi');
-  const runId = `vtest-${process.pid}`;
-  const readers = new FrameStoreReaders(frameDir);
-  const hashes = new Map<number, string>();
-  let firstRef: FrameRef | undefined;
-  let lateRead: unknown;
-  const watch = new RunWatch(bus, runId, (d) => {
-    const ref = d.frame;
-    if (!ref) return;
-    // Read the pixels while the frame is fresh, as a downstream stage would.
-    try {
-      hashes.set(ref.seq, createHash('sha256').update(readers.read(ref)).digest('hex'));
-    } catch {
-      // Counted below as unreadable.
-    }
-    if (ref.seq === 1) firstRef = ref;
-    if (ref.seq === 40 && firstRef) {
+test(
+  'a run on vtest.avi: detections for every decoded frame, exact pixels by reference, persons found',
+  { timeout: 180_000 },
+  async () => {
+    const video = asset('media/vtest.avi');
+    const runId = `vtest-${process.pid}`;
+    const readers = new FrameStoreReaders(frameDir);
+    const hashes = new Map<number, string>();
+    let firstRef: FrameRef | undefined;
+    let lateRead: unknown;
+    const watch = new RunWatch(bus, runId, (d) => {
+      const ref = d.frame;
+      if (!ref) return;
+      // Read the pixels while the frame is fresh, as a downstream stage would.
       try {
-        readers.read(firstRef);
-      } catch (err) {
-        lateRead = err;
+        hashes.set(ref.seq, createHash('sha256').update(readers.read(ref)).digest('hex'));
+      } catch {
+        // Counted below as unreadable.
+      }
+      if (ref.seq === 1) firstRef = ref;
+      if (ref.seq === 40 && firstRef) {
+        try {
+          readers.read(firstRef);
+        } catch (err) {
+          lateRead = err;
+        }
+      }
+    });
+    const reference = referenceFrameHashes(video, 768, 576);
+
+    const answer = await startRun(bus, nodeId, {
+      runId,
+      modelId: 'yolox',
+      source: { url: video, realtime: false },
+    });
+    assert.equal(answer.accepted, true, answer.error?.message);
+    await watch.report(StageEventKind.STAGE_EVENT_KIND_STARTED, 30_000);
+    await watch.report(StageEventKind.STAGE_EVENT_KIND_ENDED, 150_000);
+    await bus.flush();
+    const decoded = await reference;
+    readers.closeAll();
+
+    // Detections arrive for ≥ 95 % of decoded frames, in order, each with a valid frame reference.
+    assert.equal(decoded.length, 795);
+    const dets = watch.detections;
+    assert.ok(
+      dets.length >= 0.95 * decoded.length,
+      `${dets.length} detections messages for ${decoded.length} frames`,
+    );
+    let lastSeq = 0;
+    for (const d of dets) {
+      const f = d.frame;
+      assert.ok(f, 'detections without a frame reference');
+      assert.ok(f.seq > lastSeq, `frame ${f.seq} after ${lastSeq}`);
+      lastSeq = f.seq;
+      assert.equal(f.runId, runId);
+      assert.equal(f.store, storeNameForRun(runId));
+      assert.equal(f.width, 768);
+      assert.equal(f.height, 576);
+      assert.equal(f.pixelFormat, PixelFormat.PIXEL_FORMAT_BGR24);
+      assert.equal(f.byteLength, 768 * 576 * 3);
+      assert.ok(f.captureTimeMs > 0);
+    }
+
+    // The frame store hands readers exactly the bytes ffmpeg decoded.
+    assert.ok(
+      hashes.size >= 0.9 * dets.length,
+      `only ${hashes.size} of ${dets.length} frames were readable`,
+    );
+    for (const [seq, hash] of hashes)
+      assert.equal(hash, decoded[seq - 1], `frame ${seq} pixels differ`);
+
+    // A reader of a slot that has since been overwritten is told so.
+    assert.ok(
+      lateRead instanceof FrameOverwrittenError,
+      `reading frame 1 late gave ${String(lateRead)}`,
+    );
+    assert.equal(lateRead.wantedSeq, 1);
+
+    // vtest.avi is a street full of pedestrians: persons in most frames, boxes inside the frame.
+    const withPerson = dets.filter((d) =>
+      d.detections.some((x) => x.label === 'person' && x.score >= 0.3),
+    );
+    assert.ok(
+      withPerson.length >= 0.8 * dets.length,
+      `persons in ${withPerson.length} of ${dets.length} frames`,
+    );
+    for (const d of withPerson.slice(0, 50)) {
+      for (const x of d.detections) {
+        const b = x.box;
+        assert.ok(
+          b && b.x1 >= 0 && b.y1 >= 0 && b.x2 <= 768 && b.y2 <= 576 && b.x2 > b.x1 && b.y2 > b.y1,
+        );
       }
     }
-  });
-  const reference = referenceFrameHashes(video, 768, 576);
-
-  const answer = await startRun(bus, nodeId, { runId, modelId: 'yolox', source: { url: video, realtime: false } });
-  assert.equal(answer.accepted, true, answer.error?.message);
-  await watch.report(StageEventKind.STAGE_EVENT_KIND_STARTED, 30_000);
-  await watch.report(StageEventKind.STAGE_EVENT_KIND_ENDED, 150_000);
-  await bus.flush();
-  const decoded = await reference;
-  readers.closeAll();
-
-  // Detections arrive for ≥ 95 % of decoded frames, in order, each with a valid frame reference.
-  assert.equal(decoded.length, 795);
-  const dets = watch.detections;
-  assert.ok(dets.length >= 0.95 * decoded.length, `${dets.length} detections messages for ${decoded.length} frames`);
-  let lastSeq = 0;
-  for (const d of dets) {
-    const f = d.frame;
-    assert.ok(f, 'detections without a frame reference');
-    assert.ok(f.seq > lastSeq, `frame ${f.seq} after ${lastSeq}`);
-    lastSeq = f.seq;
-    assert.equal(f.runId, runId);
-    assert.equal(f.store, storeNameForRun(runId));
-    assert.equal(f.width, 768);
-    assert.equal(f.height, 576);
-    assert.equal(f.pixelFormat, PixelFormat.PIXEL_FORMAT_BGR24);
-    assert.equal(f.byteLength, 768 * 576 * 3);
-    assert.ok(f.captureTimeMs > 0);
-  }
-
-  // The frame store hands readers exactly the bytes ffmpeg decoded.
-  assert.ok(hashes.size >= 0.9 * dets.length, `only ${hashes.size} of ${dets.length} frames were readable`);
-  for (const [seq, hash] of hashes) assert.equal(hash, decoded[seq - 1], `frame ${seq} pixels differ`);
-
-  // A reader of a slot that has since been overwritten is told so.
-  assert.ok(lateRead instanceof FrameOverwrittenError, `reading frame 1 late gave ${String(lateRead)}`);
-  assert.equal(lateRead.wantedSeq, 1);
-
-  // vtest.avi is a street full of pedestrians: persons in most frames, boxes inside the frame.
-  const withPerson = dets.filter((d) => d.detections.some((x) => x.label === 'person' && x.score >= 0.3));
-  assert.ok(withPerson.length >= 0.8 * dets.length, `persons in ${withPerson.length} of ${dets.length} frames`);
-  for (const d of withPerson.slice(0, 50)) {
-    for (const x of d.detections) {
-      const b = x.box;
-      assert.ok(b && b.x1 >= 0 && b.y1 >= 0 && b.x2 <= 768 && b.y2 <= 576 && b.x2 > b.x1 && b.y2 > b.y1);
-    }
-  }
-});
+  },
+);

@@ -92,7 +92,9 @@ const child = spawn(
     env: { ...process.env, DATABASE_URL: pg.url, NATS_URL: nats.url, SIE_TEST_WORK_DIR: work },
   },
 );
-const code = await new Promise<number>((resolve) => child.on('exit', (c, s) => resolve(c ?? (s ? 1 : 0))));
+const code = await new Promise<number>((resolve) =>
+  child.on('exit', (c, s) => resolve(c ?? (s ? 1 : 0))),
+);
 await Promise.allSettled([nats.stop(), pg.stop()]);
 printSummary(tapFile);
 rmSync(work, { recursive: true, force: true });

@@ -48,7 +48,12 @@ test('file overrides defaults and environment overrides the file', () => {
 });
 
 test('a well-known variable for a key the service does not have is ignored', () => {
-  const c = loadConfig({ schema, env: { NATS_URL: 'nats://x' }, argv: [], envAliases: { NATS_URL: 'nats.url' } });
+  const c = loadConfig({
+    schema,
+    env: { NATS_URL: 'nats://x' },
+    argv: [],
+    envAliases: { NATS_URL: 'nats.url' },
+  });
   assert.equal('nats' in c, false);
 });
 

@@ -52,7 +52,10 @@ export function untraversableAncestor(dataDir: string): string | undefined {
  * only, which is what every test that puts a cluster in a temp dir needs; any other blocking
  * directory is the caller's to fix, so it is named instead of changed.
  */
-export function openPathForPostgres(dataDir: string, log?: (line: string) => void): string | undefined {
+export function openPathForPostgres(
+  dataDir: string,
+  log?: (line: string) => void,
+): string | undefined {
   const tmp = resolve(tmpdir());
   let last: string | undefined;
   for (;;) {

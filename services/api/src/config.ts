@@ -9,7 +9,11 @@ export const apiConfigSchema = z.strictObject({
       host: z.string().default('127.0.0.1'),
       port: z.number().int().min(0).max(65535).default(8080),
       /** Largest request body accepted before it is buffered. */
-      bodyLimitBytes: z.number().int().positive().default(1 << 20),
+      bodyLimitBytes: z
+        .number()
+        .int()
+        .positive()
+        .default(1 << 20),
     })
     .prefault({}),
   databaseUrl: z.string().min(1).default('postgres://postgres:postgres@127.0.0.1:55432/sie'),

@@ -11,7 +11,11 @@ export interface ApiServer {
   close(): Promise<void>;
 }
 
-export async function startApiServer(config: ApiConfig, bus: Bus, logger: Logger): Promise<ApiServer> {
+export async function startApiServer(
+  config: ApiConfig,
+  bus: Bus,
+  logger: Logger,
+): Promise<ApiServer> {
   // pino's Logger and Fastify's logger type differ only in generics; the instance is the same.
   const loggerInstance = logger.child({ component: 'http' }) as unknown as FastifyBaseLogger;
   const app: FastifyInstance = Fastify({ loggerInstance, bodyLimit: config.http.bodyLimitBytes });

@@ -15,7 +15,10 @@ await runService({
       const runIds = monitor.activeRuns();
       return { runIds, capacity: Math.max(0, config.maxRuns - runIds.length) };
     });
-    setInfo('todo', 'tracker, zones/lines/dwell/occupancy/absence rules, events, overlays: rules issue');
+    setInfo(
+      'todo',
+      'tracker, zones/lines/dwell/occupancy/absence rules, events, overlays: rules issue',
+    );
     return {
       stop() {
         ping.unsubscribe();

@@ -15,7 +15,10 @@ await runService({
     const poller = new RunsPoller(database.pool, config.pollIntervalMs, logger, registry);
     poller.start();
     addCheck('postgres', () => poller.state());
-    setInfo('todo', 'claiming, run state machine, leases, heartbeats, retries, outbox: control-plane issue');
+    setInfo(
+      'todo',
+      'claiming, run state machine, leases, heartbeats, retries, outbox: control-plane issue',
+    );
     return {
       async stop() {
         poller.stop();

@@ -7,7 +7,8 @@ import { resolveSharedAsset } from '@sie/infra';
 /** The NATS server the test runner started (tests never run without real servers). */
 export function natsUrl(): string {
   const url = process.env.NATS_URL;
-  if (!url) throw new Error('NATS_URL is not set: run the tests with `pnpm test` (it starts nats-server)');
+  if (!url)
+    throw new Error('NATS_URL is not set: run the tests with `pnpm test` (it starts nats-server)');
   return url;
 }
 
@@ -21,6 +22,10 @@ export const asset = (rel: string): string => resolveSharedAsset(rel);
 
 export function yoloxModelsEnv(id = 'yolox'): string {
   return JSON.stringify([
-    { id, path: asset('models/yolox_nano_coco.onnx'), decoder: { type: 'yolox', decodedInGraph: true } },
+    {
+      id,
+      path: asset('models/yolox_nano_coco.onnx'),
+      decoder: { type: 'yolox', decodedInGraph: true },
+    },
   ]);
 }

@@ -15,7 +15,9 @@ export class TestInferenceClient {
     this.raw = new InferenceClient(address, credentials.createInsecure());
   }
 
-  detect(request: Partial<DetectRequest> & Pick<DetectRequest, 'modelId'>): Promise<DetectResponse> {
+  detect(
+    request: Partial<DetectRequest> & Pick<DetectRequest, 'modelId'>,
+  ): Promise<DetectResponse> {
     const req: DetectRequest = {
       scoreThreshold: 0,
       classes: [],

@@ -25,7 +25,11 @@ export class RunWatch {
 
   /** Resolves with the first report of `kind` (or rejects after `timeoutMs`, listing what came). */
   report(kind: StageEventKind, timeoutMs: number): Promise<StageReport> {
-    return this.until(() => this.reports.find((r) => r.kind === kind), timeoutMs, `report ${StageEventKind[kind]}`);
+    return this.until(
+      () => this.reports.find((r) => r.kind === kind),
+      timeoutMs,
+      `report ${StageEventKind[kind]}`,
+    );
   }
 
   until<T>(probe: () => T | undefined, timeoutMs: number, what: string): Promise<T> {
@@ -39,7 +43,11 @@ export class RunWatch {
       };
       const timer = setTimeout(() => {
         const seen = this.reports.map((r) => `${StageEventKind[r.kind]}:${r.error?.code ?? ''}`);
-        reject(new Error(`timed out waiting for ${what} on run ${this.runId}; reports: [${seen.join(', ')}], detections: ${this.detections.length}`));
+        reject(
+          new Error(
+            `timed out waiting for ${what} on run ${this.runId}; reports: [${seen.join(', ')}], detections: ${this.detections.length}`,
+          ),
+        );
       }, timeoutMs);
       if (check()) return;
       const waiter = (): void => {

@@ -1,5 +1,11 @@
 import { controlSubject, type Bus } from '@sie/bus';
-import { StartRunRequest, StartRunResponse, StopRunRequest, StopRunResponse, type SourceSpec } from '@sie/contracts';
+import {
+  StartRunRequest,
+  StartRunResponse,
+  StopRunRequest,
+  StopRunResponse,
+  type SourceSpec,
+} from '@sie/contracts';
 
 export interface TestRun {
   runId: string;
@@ -25,10 +31,21 @@ export function startRun(bus: Bus, nodeId: string, run: TestRun): Promise<StartR
       source: { loop: false, realtime: false, rtspTransport: 'tcp', ...run.source },
     },
   });
-  return bus.request(controlSubject(nodeId, 'ingest', 'start'), StartRunRequest, req, StartRunResponse, 10_000);
+  return bus.request(
+    controlSubject(nodeId, 'ingest', 'start'),
+    StartRunRequest,
+    req,
+    StartRunResponse,
+    10_000,
+  );
 }
 
-export function stopRun(bus: Bus, nodeId: string, runId: string, generation = 1): Promise<StopRunResponse> {
+export function stopRun(
+  bus: Bus,
+  nodeId: string,
+  runId: string,
+  generation = 1,
+): Promise<StopRunResponse> {
   return bus.request(
     controlSubject(nodeId, 'ingest', 'stop'),
     StopRunRequest,

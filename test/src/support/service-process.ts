@@ -37,7 +37,9 @@ export async function startServiceProcess(
   child.stderr?.on('data', keep);
   const exited = new Promise<never>((_, reject) =>
     child.once('exit', (code, signal) =>
-      reject(new Error(`${name} exited (${code ?? signal}) before it was healthy:\n${lines.join('\n')}`)),
+      reject(
+        new Error(`${name} exited (${code ?? signal}) before it was healthy:\n${lines.join('\n')}`),
+      ),
     ),
   );
   exited.catch(() => undefined);

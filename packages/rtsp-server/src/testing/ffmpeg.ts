@@ -1,7 +1,9 @@
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
+import { resolveSharedAsset } from '@sie/infra';
 
-export const SAMPLE_VIDEO = '/work/shared/media/vtest.avi';
+/** The shared sample clip (768x576, 10 fps); SIE_SHARED_DIR or `pnpm setup` provide it. */
+export const SAMPLE_VIDEO = resolveSharedAsset('media/vtest.avi');
 
 export interface Finished {
   code: number | null;

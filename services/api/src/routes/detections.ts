@@ -22,11 +22,16 @@ export function registerDetectionsRoute(app: FastifyInstance, deps: DetectionsRo
       try {
         runId = token(req.params.id, 'run id');
       } catch (err) {
-        return reply.code(400).send({ code: 'invalid_argument', field: 'id', message: (err as Error).message });
+        return reply
+          .code(400)
+          .send({ code: 'invalid_argument', field: 'id', message: (err as Error).message });
       }
       if ('latest' in req.query) {
         const d = deps.latest.get(runId);
-        if (!d) return reply.code(404).send({ code: 'not_found', message: `no detections yet for run ${runId}` });
+        if (!d)
+          return reply
+            .code(404)
+            .send({ code: 'not_found', message: `no detections yet for run ${runId}` });
         return reply.send(detectionsToJson(d));
       }
       reply.hijack();
@@ -47,7 +52,9 @@ export function registerDetectionsRoute(app: FastifyInstance, deps: DetectionsRo
           if (now - lastSent < minGapMs) return;
           lastSent = now;
           const d = FrameDetections.decode(msg.data);
-          res.write(`id: ${d.frame?.seq ?? 0}\nevent: detections\ndata: ${JSON.stringify(detectionsToJson(d))}\n\n`);
+          res.write(
+            `id: ${d.frame?.seq ?? 0}\nevent: detections\ndata: ${JSON.stringify(detectionsToJson(d))}\n\n`,
+          );
         },
       });
       // Comments keep proxies from closing an idle stream while the run has nothing to say.
