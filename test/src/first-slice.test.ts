@@ -16,7 +16,8 @@ import { createLogger } from '@sie/telemetry';
 import { asset, natsUrl, testFrameStoreDir, yoloxModelsEnv } from './support/env.js';
 import { referenceFrameHashes } from './support/reference-frames.js';
 import { RunWatch } from './support/run-watch.js';
-import { startRun } from './support/runs.js';
+import { startTestCamera } from './support/rtsp-camera.js';
+import { startRun, stopRun } from './support/runs.js';
 import { startServiceProcess, type ServiceProcess } from './support/service-process.js';
 
 const nodeId = `slice-${process.pid}`;
@@ -145,6 +146,52 @@ test(
           b && b.x1 >= 0 && b.y1 >= 0 && b.x2 <= 768 && b.y2 <= 576 && b.x2 > b.x1 && b.y2 > b.y1,
         );
       }
+    }
+  },
+);
+
+test(
+  'a run on an RTSP camera: live detections by reference, then a clean stop',
+  { timeout: 90_000 },
+  async () => {
+    const camera = await startTestCamera(asset('media/vtest.avi'));
+    try {
+      const runId = `rtsp-${process.pid}`;
+      const watch = new RunWatch(bus, runId);
+      const answer = await startRun(bus, nodeId, {
+        runId,
+        modelId: 'yolox',
+        source: { url: camera.url, realtime: true },
+      });
+      assert.equal(answer.accepted, true, answer.error?.message);
+      await watch.report(StageEventKind.STAGE_EVENT_KIND_STARTED, 30_000);
+      await watch.until(
+        () => (watch.detections.length >= 30 ? true : undefined),
+        30_000,
+        '30 frames of detections',
+      );
+      const dets = watch.detections.slice();
+      for (const d of dets) {
+        assert.equal(d.frame?.width, 768);
+        assert.equal(d.frame?.height, 576);
+        assert.equal(d.frame?.store, storeNameForRun(runId));
+      }
+      const withPerson = dets.filter((d) => d.detections.some((x) => x.label === 'person'));
+      assert.ok(
+        withPerson.length >= 0.8 * dets.length,
+        `persons in ${withPerson.length} of ${dets.length} frames`,
+      );
+      // A live source never builds latency: capture to detections stays well under a second.
+      const latencies = dets.map((d) => d.latencyMs).sort((a, b) => a - b);
+      assert.ok(
+        (latencies[Math.floor(latencies.length / 2)] ?? Infinity) < 1000,
+        `median latency ${latencies.join(',')}`,
+      );
+      const stopped = await stopRun(bus, nodeId, runId);
+      assert.equal(stopped.stopped, true);
+      await watch.report(StageEventKind.STAGE_EVENT_KIND_STOPPED, 10_000);
+    } finally {
+      await camera.stop();
     }
   },
 );
