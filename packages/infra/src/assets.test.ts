@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -27,5 +27,6 @@ test('SIE_SHARED_DIR is searched first; a missing asset names the download step'
   } finally {
     if (saved === undefined) delete process.env['SIE_SHARED_DIR'];
     else process.env['SIE_SHARED_DIR'] = saved;
+    rmSync(dir, { recursive: true, force: true });
   }
 });

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -40,6 +40,7 @@ test('nats-server starts with JetStream, greets a raw client, and stops', async 
     assert.ok(lines.some((l) => l.startsWith('nats-server: ')));
   } finally {
     await nats.stop();
+    rmSync(storeDir, { recursive: true, force: true });
   }
   assert.notEqual(nats.process.exitCode ?? nats.process.signalCode, null);
   await nats.stop(); // idempotent
@@ -56,6 +57,7 @@ test('a second server on a taken port fails with its own stderr', async () => {
     );
   } finally {
     await first.stop();
+    rmSync(storeDir, { recursive: true, force: true });
   }
 });
 

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -59,5 +59,6 @@ test('postgres initialises, serves, stops, and restarts on the same data dir', a
     ]);
   } finally {
     await second.stop();
+    rmSync(root, { recursive: true, force: true });
   }
 });

@@ -82,9 +82,24 @@ function urlFor(user: string, password: string, port: number, database: string):
   return `postgres://${u(user)}:${u(password)}@${HOST}:${port}/${u(database)}`;
 }
 
-async function ensureDatabase(url: string, database: string): Promise<boolean> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
+async function connect(url: string, timeoutMs: number): Promise<pg.Client> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const client = new pg.Client({ connectionString: url });
+    try {
+      await client.connect();
+      return client;
+    } catch (err) {
+      await client.end().catch(() => undefined);
+      // 57P03: an adopted server may still be starting up or recovering after its owner died.
+      if ((err as { code?: string }).code !== '57P03' || Date.now() > deadline) throw err;
+      await sleep(200);
+    }
+  }
+}
+
+async function ensureDatabase(url: string, database: string, timeoutMs: number): Promise<boolean> {
+  const client = await connect(url, timeoutMs);
   try {
     const found = await client.query('select 1 from pg_database where datname = $1', [database]);
     if (found.rowCount) return false;
@@ -135,11 +150,22 @@ async function adoptRunning(
     );
   }
   opts.log?.(`postgres: adopting running server pid ${found.pid} on port ${found.port}`);
-  await waitForTcp(HOST, opts.port, opts.timeoutMs);
+  let info;
+  try {
+    await waitForTcp(HOST, opts.port, opts.timeoutMs);
+    info = await finish(opts);
+  } catch (err) {
+    throw new ServerStartError(
+      'postgres',
+      `could not use the server already running on ${dataDir} (pid ${found.pid}): ${(err as Error).message}`,
+      '',
+      { cause: err },
+    );
+  }
   const pid = found.pid;
   stopOnExit(pid, 'SIGINT');
   return {
-    ...(await finish(opts)),
+    ...info,
     pid,
     async stop() {
       forgetOnExit(pid);
@@ -160,7 +186,7 @@ async function finish(
   opts: Required<Omit<StartPostgresOptions, 'log'>> & Pick<StartPostgresOptions, 'log'>,
 ): Promise<{ url: string; port: number; database: string }> {
   const admin = urlFor(opts.user, opts.password, opts.port, 'postgres');
-  if (await ensureDatabase(admin, opts.database)) {
+  if (await ensureDatabase(admin, opts.database, opts.timeoutMs)) {
     opts.log?.(`postgres: created database ${opts.database}`);
   }
   return {
