@@ -9,6 +9,7 @@
  *   sie.rpt.<run>.<stage>              stage reports: started, reconnecting, ended, failed
  *   sie.status.<tenant>.<run>          run status changes (outbox relay, JetStream)
  *   sie.ctl.<node>.<stage>.<verb>      commands to one stage service of a node (request/reply)
+ *   sie.node.<node>.<stage>            stage services announce themselves and their capacity
  */
 export const SUBJECT_ROOT = 'sie';
 
@@ -60,6 +61,10 @@ export const controlSubject = (nodeId: string, stage: StageName, verb: ControlVe
 /** Every command for one stage service of a node. */
 export const stageControlSubject = (nodeId: string, stage: StageName): string =>
   `sie.ctl.${token(nodeId, 'node id')}.${stage}.*`;
+
+export const nodeStatusSubject = (nodeId: string, stage: StageName): string =>
+  `sie.node.${token(nodeId, 'node id')}.${stage}`;
+export const allNodeStatusSubject = (): string => 'sie.node.*.*';
 
 /** Parses the run id out of a detections subject (for wildcard subscribers). */
 export function runIdFromSubject(subject: string): string | undefined {

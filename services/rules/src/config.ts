@@ -5,6 +5,7 @@ export const rulesConfigSchema = z.strictObject({
   ...baseConfigShape(9104),
   ...natsConfigShape,
   /** Runs this node's rules service takes at most. */
+  heartbeatIntervalMs: z.number().int().min(50).default(1000),
   maxRuns: z.number().int().positive().default(64),
 });
 

@@ -6,12 +6,12 @@ import { Counter, type Registry } from '@sie/telemetry';
  * trackers and rule evaluation; until then it proves the service receives the frame path.
  */
 export class DetectionsMonitor {
-  private readonly received: Counter<'run'>;
-  private readonly lastSeen = new Map<string, number>();
+  private readonly receivedTotal: Counter<'run'>;
+  private readonly counts = new Map<string, number>();
   private sub: Subscription | undefined;
 
   constructor(registry: Registry) {
-    this.received = new Counter({
+    this.receivedTotal = new Counter({
       name: 'sie_rules_detections_received_total',
       help: 'Detections messages received, per run',
       labelNames: ['run'],
@@ -26,16 +26,15 @@ export class DetectionsMonitor {
         if (err) return;
         const run = runIdFromSubject(msg.subject);
         if (!run) return;
-        this.received.inc({ run });
-        this.lastSeen.set(run, Date.now());
+        this.receivedTotal.inc({ run });
+        this.counts.set(run, (this.counts.get(run) ?? 0) + 1);
       },
     });
   }
 
-  /** Runs heard from within the last `windowMs`. */
-  activeRuns(windowMs = 10_000): string[] {
-    const since = Date.now() - windowMs;
-    return [...this.lastSeen].filter(([, at]) => at >= since).map(([run]) => run);
+  /** Detections messages received for a run so far. */
+  receivedFor(runId: string): number {
+    return this.counts.get(runId) ?? 0;
   }
 
   stop(): void {

@@ -86,7 +86,11 @@ export interface StopRunResponse {
   error?: ErrorInfo | undefined;
 }
 
-/** sie.ctl.<node>.ping (request/reply): which runs a node has and how many more it can take. */
+/**
+ * sie.ctl.<node>.<stage>.ping (request/reply): which runs a stage service holds and how many more
+ * it can take. The same message is announced on sie.node.<node>.<stage> every few seconds, which
+ * is how schedulers discover nodes and their free capacity.
+ */
 export interface NodePingRequest {
 }
 
@@ -94,7 +98,12 @@ export interface NodeStatus {
   nodeId: string;
   stage: string;
   runIds: string[];
+  /** Runs it can still take. */
   capacity: number;
+  maxRuns: number;
+  atMs: number;
+  /** How often this service announces itself; a node silent for a few intervals is gone. */
+  announceIntervalMs: number;
 }
 
 function createBaseRetryPolicy(): RetryPolicy {
@@ -1168,7 +1177,7 @@ export const NodePingRequest: MessageFns<NodePingRequest> = {
 };
 
 function createBaseNodeStatus(): NodeStatus {
-  return { nodeId: "", stage: "", runIds: [], capacity: 0 };
+  return { nodeId: "", stage: "", runIds: [], capacity: 0, maxRuns: 0, atMs: 0, announceIntervalMs: 0 };
 }
 
 export const NodeStatus: MessageFns<NodeStatus> = {
@@ -1184,6 +1193,15 @@ export const NodeStatus: MessageFns<NodeStatus> = {
     }
     if (message.capacity !== 0) {
       writer.uint32(32).uint32(message.capacity);
+    }
+    if (message.maxRuns !== 0) {
+      writer.uint32(40).uint32(message.maxRuns);
+    }
+    if (message.atMs !== 0) {
+      writer.uint32(49).double(message.atMs);
+    }
+    if (message.announceIntervalMs !== 0) {
+      writer.uint32(56).uint32(message.announceIntervalMs);
     }
     return writer;
   },
@@ -1233,6 +1251,30 @@ export const NodeStatus: MessageFns<NodeStatus> = {
             message.capacity = reader.uint32();
             continue;
           }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.maxRuns = reader.uint32();
+            continue;
+          }
+          case 6: {
+            if (tag !== 49) {
+              break;
+            }
+
+            message.atMs = reader.double();
+            continue;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.announceIntervalMs = reader.uint32();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1259,6 +1301,21 @@ export const NodeStatus: MessageFns<NodeStatus> = {
         ? object.run_ids.map((e: any) => globalThis.String(e))
         : [],
       capacity: isSet(object.capacity) ? globalThis.Number(object.capacity) : 0,
+      maxRuns: isSet(object.maxRuns)
+        ? globalThis.Number(object.maxRuns)
+        : isSet(object.max_runs)
+        ? globalThis.Number(object.max_runs)
+        : 0,
+      atMs: isSet(object.atMs)
+        ? globalThis.Number(object.atMs)
+        : isSet(object.at_ms)
+        ? globalThis.Number(object.at_ms)
+        : 0,
+      announceIntervalMs: isSet(object.announceIntervalMs)
+        ? globalThis.Number(object.announceIntervalMs)
+        : isSet(object.announce_interval_ms)
+        ? globalThis.Number(object.announce_interval_ms)
+        : 0,
     };
   },
 
@@ -1276,6 +1333,15 @@ export const NodeStatus: MessageFns<NodeStatus> = {
     if (message.capacity !== 0) {
       obj.capacity = Math.round(message.capacity);
     }
+    if (message.maxRuns !== 0) {
+      obj.maxRuns = Math.round(message.maxRuns);
+    }
+    if (message.atMs !== 0) {
+      obj.atMs = floatToJson(message.atMs);
+    }
+    if (message.announceIntervalMs !== 0) {
+      obj.announceIntervalMs = Math.round(message.announceIntervalMs);
+    }
     return obj;
   },
 
@@ -1288,6 +1354,9 @@ export const NodeStatus: MessageFns<NodeStatus> = {
     message.stage = object.stage ?? "";
     message.runIds = object.runIds?.map((e) => e) || [];
     message.capacity = object.capacity ?? 0;
+    message.maxRuns = object.maxRuns ?? 0;
+    message.atMs = object.atMs ?? 0;
+    message.announceIntervalMs = object.announceIntervalMs ?? 0;
     return message;
   },
 };
