@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import pg from 'pg';
-import { freshDatabase, type TestDatabase } from './fixtures.js';
+import { freshDatabase, type TestDatabase } from '@sie/infra';
 import { MIGRATIONS_FOLDER, migrate } from './index.js';
 
 let database: TestDatabase | undefined;

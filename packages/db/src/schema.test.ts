@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { asc, eq, sql } from 'drizzle-orm';
-import { freshDatabase, type TestDatabase } from './fixtures.js';
+import { freshDatabase, type TestDatabase } from '@sie/infra';
 import {
   createDb,
   migrate,

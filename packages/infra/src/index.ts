@@ -6,3 +6,5 @@ export { findFreePort, waitForHttp, waitForTcp } from './net.js';
 export type { WaitOptions } from './net.js';
 export { findRepoRoot, resolveSharedAsset, sharedAssetDirs } from './assets.js';
 export { AssetNotFoundError, BinaryNotFoundError, ServerStartError } from './errors.js';
+export { freshDatabase } from './fresh-database.js';
+export type { TestDatabase } from './fresh-database.js';

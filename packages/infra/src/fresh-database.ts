@@ -1,9 +1,10 @@
-// Test support (not exported from the package): a fresh, empty database per test file.
+// A fresh, empty database per test file (for the tests of every package that uses Postgres).
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { findFreePort, startPostgres } from '@sie/infra';
+import { findFreePort } from './net.js';
+import { startPostgres as startPg } from './postgres.js';
 import pg from 'pg';
 
 export interface TestDatabase {
@@ -42,7 +43,7 @@ export async function freshDatabase(): Promise<TestDatabase> {
     };
   }
   const root = mkdtempSync(join(tmpdir(), 'sie-db-test-'));
-  const server = await startPostgres({
+  const server = await startPg({
     dataDir: join(root, 'pg'),
     port: await findFreePort(),
     database: 'sie_test',
