@@ -8,50 +8,29 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { Bus } from '@sie/bus';
+import type { Bus } from '@sie/bus';
 import { PixelOrder, StageEventKind } from '@sie/contracts';
-import { findFreePort } from '@sie/infra';
-import { createLogger } from '@sie/telemetry';
-import { asset, natsUrl, testFrameStoreDir, yoloxModelsEnv } from './support/env.js';
+import { asset } from './support/env.js';
 import { TestInferenceClient, errorCodeOf } from './support/grpc-client.js';
 import { RunWatch } from './support/run-watch.js';
 import { startRun, stopRun } from './support/runs.js';
-import { startServiceProcess, type ServiceProcess } from './support/service-process.js';
+import { startNodeStack, type NodeStack } from './support/node-stack.js';
 
-const nodeId = `bad-${process.pid}`;
-const frameDir = testFrameStoreDir();
 const scratch = mkdtempSync(join(tmpdir(), 'sie-bad-input-'));
-let inference: ServiceProcess;
-let ingest: ServiceProcess;
+let node: NodeStack;
 let bus: Bus;
+let nodeId: string;
 let client: TestInferenceClient;
 
 before(async () => {
-  const grpcPort = await findFreePort();
-  inference = await startServiceProcess('inference', {
-    SIE_GRPC__PORT: String(grpcPort),
-    SIE_FRAME_STORE_DIR: frameDir,
-    SIE_MODELS: yoloxModelsEnv('yolox'),
-  });
-  ingest = await startServiceProcess('ingest', {
-    NATS_URL: natsUrl(),
-    SIE_NODE_ID: nodeId,
-    SIE_FRAME_STORE_DIR: frameDir,
-    SIE_INFERENCE_URL: `127.0.0.1:${grpcPort}`,
-  });
-  bus = await Bus.connect({
-    servers: natsUrl(),
-    name: 'bad-input-test',
-    logger: createLogger({ service: 'test', level: 'silent' }),
-  });
-  client = new TestInferenceClient(`127.0.0.1:${grpcPort}`);
+  node = await startNodeStack('bad');
+  ({ bus, nodeId } = node);
+  client = new TestInferenceClient(node.grpcAddress);
 });
 
 after(async () => {
   client?.close();
-  await bus?.close();
-  await Promise.all([ingest?.stop(), inference?.stop()]);
-  rmSync(frameDir, { recursive: true, force: true });
+  await node?.stop();
   rmSync(scratch, { recursive: true, force: true });
 });
 

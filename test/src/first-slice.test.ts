@@ -5,52 +5,29 @@
  */
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { rmSync } from 'node:fs';
 import { after, before, test } from 'node:test';
-import { Bus } from '@sie/bus';
+import type { Bus } from '@sie/bus';
 import { PixelFormat, StageEventKind, type FrameRef } from '@sie/contracts';
 import { FrameOverwrittenError } from '@sie/errors';
 import { FrameStoreReaders, storeNameForRun } from '@sie/framestore';
-import { findFreePort } from '@sie/infra';
-import { createLogger } from '@sie/telemetry';
-import { asset, natsUrl, testFrameStoreDir, yoloxModelsEnv } from './support/env.js';
+import { asset } from './support/env.js';
 import { referenceFrameHashes } from './support/reference-frames.js';
 import { RunWatch } from './support/run-watch.js';
 import { startTestCamera } from './support/rtsp-camera.js';
 import { startRun, stopRun } from './support/runs.js';
-import { startServiceProcess, type ServiceProcess } from './support/service-process.js';
+import { startNodeStack, type NodeStack } from './support/node-stack.js';
 
-const nodeId = `slice-${process.pid}`;
-const frameDir = testFrameStoreDir();
-let inference: ServiceProcess;
-let ingest: ServiceProcess;
+let node: NodeStack;
 let bus: Bus;
+let nodeId: string;
+let frameDir: string;
 
 before(async () => {
-  const grpcPort = await findFreePort();
-  inference = await startServiceProcess('inference', {
-    SIE_GRPC__PORT: String(grpcPort),
-    SIE_FRAME_STORE_DIR: frameDir,
-    SIE_MODELS: yoloxModelsEnv('yolox'),
-  });
-  ingest = await startServiceProcess('ingest', {
-    NATS_URL: natsUrl(),
-    SIE_NODE_ID: nodeId,
-    SIE_FRAME_STORE_DIR: frameDir,
-    SIE_INFERENCE_URL: `127.0.0.1:${grpcPort}`,
-  });
-  bus = await Bus.connect({
-    servers: natsUrl(),
-    name: 'first-slice-test',
-    logger: createLogger({ service: 'test', level: 'silent' }),
-  });
+  node = await startNodeStack('slice');
+  ({ bus, nodeId, frameDir } = node);
 });
 
-after(async () => {
-  await bus?.close();
-  await Promise.all([ingest?.stop(), inference?.stop()]);
-  rmSync(frameDir, { recursive: true, force: true });
-});
+after(() => node?.stop());
 
 test(
   'a run on vtest.avi: detections for every decoded frame, exact pixels by reference, persons found',
