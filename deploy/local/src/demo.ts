@@ -144,9 +144,9 @@ async function main(): Promise<number> {
     say('watch it live:');
     say(`  curl -N ${api}            # Server-Sent Events`);
     say(`  curl '${api}?latest'      # the latest frame`);
-    if (started.has('render')) {
-      say(`  ffplay -rtsp_transport tcp ${endpoints.rtsp}/${DEMO_RUN_ID}   # annotated video`);
-    }
+    // The annotated RTSP output (`ffplay rtsp://…/demo`) is announced here once the render
+    // service publishes video (render issue); today it only holds the run.
+    say('  pnpm stack:down                                      # stop everything');
     return frames.length > 0 ? 0 : 1;
   } finally {
     await bus.close();
