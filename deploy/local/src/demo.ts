@@ -120,11 +120,9 @@ async function main(): Promise<number> {
     const detections = firstDetections(bus, FRAMES_SHOWN, waitMs);
     // Downstream stages first, as the scheduler does, so they are ready for the first
     // detections; they are optional here: the detections flow without them.
-    const started = new Set<StageName>();
     for (const stage of ['render', 'rules'] as const) {
       const refused = await startStage(bus, endpoints.nodeId, stage, start);
       say(refused ? `${stage}: not started (${refused})` : `${stage}: run ${DEMO_RUN_ID} started`);
-      if (!refused) started.add(stage);
     }
     const refused = await startStage(bus, endpoints.nodeId, 'ingest', start);
     if (refused) {
