@@ -20,7 +20,14 @@ export function yoloxLoadRequest(path: string, decodedInGraph: boolean): LoadMod
       name: 'YOLOX-Nano (COCO)',
       path,
       task: 'detect',
-      decoder: { type: 'yolox', decodedInGraph, nmsIou: 0.45, scoreThreshold: 0.3 },
+      decoder: {
+        type: 'yolox',
+        decodedInGraph,
+        nmsIou: 0.45,
+        scoreThreshold: 0.3,
+        layout: '',
+        topK: 0,
+      },
       inputWidth: 416,
       inputHeight: 416,
       // Empty: the inference service uses the 80 COCO class names.

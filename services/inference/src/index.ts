@@ -7,10 +7,11 @@ export type { DecodeOptions, Decoder, DecoderIo, RawDetection } from './decoders
 export { ERROR_CODE_KEY, ERROR_INFO_KEY, sieErrorFromGrpc, toGrpcError } from './grpc/errors.js';
 export { COCO_CLASS_NAMES } from './models/coco.js';
 export { MODEL_ID_PATTERN, modelConfigSchema } from './models/spec.js';
-export type { DecoderConfig, ModelConfig } from './models/spec.js';
+export type { DecoderConfig, DecoderType, ModelConfig } from './models/spec.js';
 export { letterbox, letterboxRatio, planLetterbox } from './preprocess/letterbox.js';
 export type {
   ChannelOrder,
+  LetterboxPlacement,
   LetterboxPlan,
   LetterboxTarget,
   PixelImage,

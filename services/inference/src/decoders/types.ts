@@ -11,6 +11,9 @@ export interface RawDetection {
 export interface DecodeOptions {
   /** Letterbox ratio: network pixels per image pixel. */
   ratio: number;
+  /** Letterbox offset of the image in the network input (0 when it sits top-left). */
+  padX: number;
+  padY: number;
   imageWidth: number;
   imageHeight: number;
   scoreThreshold: number;

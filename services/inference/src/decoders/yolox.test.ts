@@ -15,6 +15,8 @@ const io: DecoderIo = {
 };
 const opts = (over: Partial<DecodeOptions> = {}): DecodeOptions => ({
   ratio: 0.5,
+  padX: 0,
+  padY: 0,
   imageWidth: 832,
   imageHeight: 832,
   scoreThreshold: 0.3,

@@ -1,4 +1,5 @@
 import { ModelError } from '@sie/errors';
+import { fromCenter, toImagePixels } from './boxes.js';
 import { nmsPerClass } from './nms.js';
 import type { DecodeOptions, Decoder, DecoderIo, RawDetection } from './types.js';
 
@@ -77,31 +78,11 @@ export class YoloxDecoder implements Decoder {
         w = Math.exp(w) * s;
         h = Math.exp(h) * s;
       }
-      candidates.push({
-        classId: best,
-        score,
-        x1: cx - w / 2,
-        y1: cy - h / 2,
-        x2: cx + w / 2,
-        y2: cy + h / 2,
-      });
+      candidates.push(fromCenter(best, score, cx, cy, w, h));
     }
     // NMS in network space (as YOLOX does), then back to image pixels.
-    const kept = nmsPerClass(candidates, o.nmsIou, o.maxDetections);
-    const out: RawDetection[] = [];
-    for (const d of kept) {
-      const x1 = clamp(d.x1 / o.ratio, o.imageWidth);
-      const y1 = clamp(d.y1 / o.ratio, o.imageHeight);
-      const x2 = clamp(d.x2 / o.ratio, o.imageWidth);
-      const y2 = clamp(d.y2 / o.ratio, o.imageHeight);
-      if (x2 > x1 && y2 > y1) out.push({ classId: d.classId, score: d.score, x1, y1, x2, y2 });
-    }
-    return out;
+    return toImagePixels(nmsPerClass(candidates, o.nmsIou, o.maxDetections), o);
   }
-}
-
-function clamp(v: number, max: number): number {
-  return v < 0 ? 0 : v > max ? max : v;
 }
 
 export function yoloxAnchorCount(inputWidth: number, inputHeight: number): number {

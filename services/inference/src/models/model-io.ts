@@ -1,5 +1,14 @@
 import { ModelError } from '@sie/errors';
-import type { ModelConfig } from './spec.js';
+import { createDecoder } from '../decoders/factory.js';
+import type { Decoder } from '../decoders/types.js';
+import type { DecoderType, ModelConfig } from './spec.js';
+
+/** The output each decoder type reads, for errors; the decoder checks the values themselves. */
+const OUTPUT_FORM: Record<DecoderType, string> = {
+  yolox: '[1, anchors, 5 + classes]',
+  yolo: '[1, 4 + classes, anchors] (v8) or [1, anchors, 5 + classes] (v5)',
+  classify: '[1, classes]',
+};
 
 /** What a loaded network looks like; symbolic (dynamic) dims are -1. */
 export interface ModelIo {
@@ -21,8 +30,9 @@ export interface ValueInfo {
 
 /**
  * Checks that a network fits its config before it serves anything: one float32 image input
- * [1 or dynamic, 3, H, W] of the configured size, and a float32 output [batch, anchors, values].
- * Returns the declared shapes (symbolic dims as strings) for the decoder.
+ * [1 or dynamic, 3, H, W] of the configured size, and a float32 output its decoder can read
+ * (rank and batch here, the class count and layout by the decoder). Returns the declared shapes
+ * (symbolic dims as strings) and the decoder.
  */
 export function checkModelIo(
   config: ModelConfig,
@@ -32,6 +42,7 @@ export function checkModelIo(
   input: readonly (number | string)[];
   output: readonly (number | string)[];
   io: Omit<ModelIo, 'executionProvider'>;
+  decoder: Decoder;
 } {
   const fail = (why: string): never => {
     throw new ModelError(
@@ -62,10 +73,26 @@ export function checkModelIo(
       `input ${input.name} is [${ins.join(',')}], expected [1,3,${config.inputHeight},${config.inputWidth}]`,
     );
   }
-  if (outs.length !== 3 || !fits(outs[0], 1)) {
-    fail(`output ${output.name} is [${outs.join(',')}], expected [1, anchors, values]`);
+  const type = config.decoder.type;
+  if (outs.length !== (type === 'classify' ? 2 : 3) || !fits(outs[0], 1)) {
+    fail(`output ${output.name} is [${outs.join(',')}], ${type} expects ${OUTPUT_FORM[type]}`);
+  }
+  let decoder: Decoder;
+  try {
+    decoder = createDecoder(config.decoder, {
+      modelId: config.id,
+      inputWidth: config.inputWidth,
+      inputHeight: config.inputHeight,
+      numClasses: config.classNames.length,
+      outputShape: outs,
+    });
+  } catch (err) {
+    // The decoder says what does not fit; the prefix says which model and file.
+    if (err instanceof ModelError) fail(`output ${output.name}: ${err.message}`);
+    throw err;
   }
   return {
+    decoder,
     input: ins,
     output: outs,
     io: {

@@ -12,33 +12,83 @@ const yoloxDecoderSchema = z.strictObject({
   decodedInGraph: z.boolean().default(true),
 });
 
-/** Decoders keyed on `type`; `yolo` and `classify` join this union when they exist. */
-export const decoderConfigSchema = z.discriminatedUnion('type', [yoloxDecoderSchema]);
-export type DecoderConfig = z.output<typeof decoderConfigSchema>;
-
-export const modelConfigSchema = z.strictObject({
-  id: z.string().regex(MODEL_ID_PATTERN, 'letters, digits, _ . and - only (1-128 characters)'),
-  name: z.string().default(''),
-  /** ONNX file on this node; relative paths are resolved against the working directory. */
-  path: z.string().min(1),
-  task: z.literal('detect').default('detect'),
-  decoder: decoderConfigSchema.default({ type: 'yolox', decodedInGraph: true }),
-  inputWidth: z.number().int().min(32).max(8192).default(416),
-  inputHeight: z.number().int().min(32).max(8192).default(416),
-  classNames: z
-    .array(z.string().min(1))
-    .min(1)
-    .default(() => [...COCO_CLASS_NAMES]),
-  /** Channel order the network expects (YOLOX: BGR). */
-  pixelOrder: z.enum(['bgr', 'rgb']).default('bgr'),
-  /** Multiplier on 0-255 pixel values (YOLOX: 1, Ultralytics: 1/255). */
-  pixelScale: z.number().positive().default(1),
-  /** Letterbox padding in 0-255 units. */
-  padValue: z.number().min(0).max(255).default(114),
-  /** Default score threshold; a request may override it. */
-  scoreThreshold: z.number().min(0).max(1).default(0.3),
-  nmsIou: z.number().gt(0).max(1).default(0.45),
+const yoloDecoderSchema = z.strictObject({
+  type: z.literal('yolo'),
+  /**
+   * Ultralytics output layout: `v8` is [1, 4 + classes, anchors] (YOLOv8/YOLO11, no objectness),
+   * `v5` is [1, anchors, 5 + classes] (YOLOv5/v7, with objectness). `auto` tells them apart by the
+   * output shape and the class count; name it when the shape cannot (symbolic dims).
+   */
+  layout: z.enum(['auto', 'v8', 'v5']).default('auto'),
 });
+
+const classifyDecoderSchema = z.strictObject({
+  type: z.literal('classify'),
+  /** true: the output is logits and gets a softmax; false: it already holds probabilities. */
+  softmax: z.boolean().default(true),
+  /** The best classes reported per image (each a detection whose box is the whole image). */
+  topK: z.number().int().min(1).max(1000).default(5),
+});
+
+/** Decoders keyed on `type`; each rejects options of the others. */
+export const decoderConfigSchema = z.discriminatedUnion('type', [
+  yoloxDecoderSchema,
+  yoloDecoderSchema,
+  classifyDecoderSchema,
+]);
+export type DecoderConfig = z.output<typeof decoderConfigSchema>;
+export type DecoderType = DecoderConfig['type'];
+
+/** The task a decoder implies when the spec names none. */
+const TASK_OF: Record<DecoderType, 'detect' | 'classify'> = {
+  yolox: 'detect',
+  yolo: 'detect',
+  classify: 'classify',
+};
+
+export const modelConfigSchema = z
+  .strictObject({
+    id: z.string().regex(MODEL_ID_PATTERN, 'letters, digits, _ . and - only (1-128 characters)'),
+    name: z.string().default(''),
+    /** ONNX file on this node; relative paths are resolved against the working directory. */
+    path: z.string().min(1),
+    /** `detect` or `classify`; follows the decoder when omitted, and must fit it when given. */
+    task: z.enum(['detect', 'classify']).optional(),
+    decoder: decoderConfigSchema.default({ type: 'yolox', decodedInGraph: true }),
+    inputWidth: z.number().int().min(32).max(8192).default(416),
+    inputHeight: z.number().int().min(32).max(8192).default(416),
+    classNames: z
+      .array(z.string().min(1))
+      .min(1)
+      .default(() => [...COCO_CLASS_NAMES]),
+    /** Channel order the network expects (YOLOX: BGR). */
+    pixelOrder: z.enum(['bgr', 'rgb']).default('bgr'),
+    /** Multiplier on 0-255 pixel values (YOLOX: 1, Ultralytics: 1/255). */
+    pixelScale: z.number().positive().default(1),
+    /** Letterbox padding in 0-255 units. */
+    padValue: z.number().min(0).max(255).default(114),
+    /**
+     * Where the resized image sits in the network input: `top-left` (YOLOX) or `center`
+     * (Ultralytics' LetterBox: padding split evenly, the odd pixel right or below).
+     */
+    letterbox: z.enum(['top-left', 'center']).default('top-left'),
+    /** Default score threshold; a request may override it. */
+    scoreThreshold: z.number().min(0).max(1).default(0.3),
+    nmsIou: z.number().gt(0).max(1).default(0.45),
+  })
+  .transform((c, ctx) => {
+    const implied = TASK_OF[c.decoder.type];
+    if (c.task !== undefined && c.task !== implied) {
+      ctx.issues.push({
+        code: 'custom',
+        input: c.task,
+        path: ['task'],
+        message: `task ${c.task} does not fit decoder ${c.decoder.type} (a ${implied} decoder)`,
+      });
+      return z.NEVER;
+    }
+    return { ...c, task: implied };
+  });
 
 export type ModelConfig = z.output<typeof modelConfigSchema>;
 
@@ -61,7 +111,16 @@ export function modelConfigFromProto(spec: ModelSpec | undefined): ModelConfig {
   if (spec.name) value.name = spec.name;
   if (spec.task) value.task = spec.task;
   if (spec.decoder?.type) {
-    value.decoder = { type: spec.decoder.type, decodedInGraph: spec.decoder.decodedInGraph };
+    const decoder: Record<string, unknown> = { type: spec.decoder.type };
+    // decoded_in_graph means something to yolox only (false there: raw output); set on another
+    // decoder, the strict schema refuses it rather than ignoring it.
+    if (spec.decoder.type === 'yolox' || spec.decoder.decodedInGraph) {
+      decoder.decodedInGraph = spec.decoder.decodedInGraph;
+    }
+    if (spec.decoder.layout) decoder.layout = spec.decoder.layout;
+    if (spec.decoder.softmax !== undefined) decoder.softmax = spec.decoder.softmax;
+    if (spec.decoder.topK) decoder.topK = spec.decoder.topK;
+    value.decoder = decoder;
   }
   if (spec.decoder?.scoreThreshold) value.scoreThreshold = spec.decoder.scoreThreshold;
   if (spec.decoder?.nmsIou) value.nmsIou = spec.decoder.nmsIou;
@@ -72,6 +131,7 @@ export function modelConfigFromProto(spec: ModelSpec | undefined): ModelConfig {
   if (spec.pixelOrder === PixelOrder.PIXEL_ORDER_BGR) value.pixelOrder = 'bgr';
   if (spec.pixelScale) value.pixelScale = spec.pixelScale;
   if (spec.padValue) value.padValue = spec.padValue;
+  if (spec.letterbox) value.letterbox = spec.letterbox;
   return parseModelConfig(value);
 }
 
@@ -83,9 +143,12 @@ export function modelConfigToProto(config: ModelConfig): ModelSpec {
     task: config.task,
     decoder: {
       type: config.decoder.type,
-      decodedInGraph: config.decoder.decodedInGraph,
+      decodedInGraph: config.decoder.type === 'yolox' && config.decoder.decodedInGraph,
       nmsIou: config.nmsIou,
       scoreThreshold: config.scoreThreshold,
+      layout: config.decoder.type === 'yolo' ? config.decoder.layout : '',
+      softmax: config.decoder.type === 'classify' ? config.decoder.softmax : undefined,
+      topK: config.decoder.type === 'classify' ? config.decoder.topK : 0,
     },
     inputWidth: config.inputWidth,
     inputHeight: config.inputHeight,
@@ -94,5 +157,6 @@ export function modelConfigToProto(config: ModelConfig): ModelSpec {
       config.pixelOrder === 'rgb' ? PixelOrder.PIXEL_ORDER_RGB : PixelOrder.PIXEL_ORDER_BGR,
     pixelScale: config.pixelScale,
     padValue: config.padValue,
+    letterbox: config.letterbox,
   };
 }

@@ -121,3 +121,51 @@ test('the output buffer and the plan are reused; a new size rebuilds the plan an
   assert.equal(at(out, 64, 64, 0, 32, 40), 114); // was image in the previous frame
   assert.throws(() => letterbox(solid(8, 8, [0, 0, 0]), t, new Float32Array(10)), RangeError);
 });
+
+test('centred (Ultralytics): the padding is split, the odd pixel below or right', () => {
+  const out = new Float32Array(3 * 416 * 416);
+  const t = target({ placement: 'center' });
+  const plan = letterbox(solid(768, 576, [10, 20, 30]), t, out);
+  assert.equal(plan.resizedHeight, 312);
+  assert.deepEqual([plan.padX, plan.padY], [0, 52]);
+  for (let c = 0; c < 3; c++) {
+    assert.equal(at(out, 416, 416, c, 0, 51), 114);
+    assert.equal(at(out, 416, 416, c, 0, 52), [30, 20, 10][c]);
+    assert.equal(at(out, 416, 416, c, 415, 363), [30, 20, 10][c]);
+    assert.equal(at(out, 416, 416, c, 415, 364), 114);
+  }
+  const portrait = letterbox(solid(100, 200, [1, 2, 3]), t, out, plan);
+  assert.notEqual(portrait, plan);
+  assert.deepEqual([portrait.padX, portrait.padY], [104, 0]);
+  assert.equal(at(out, 416, 416, 0, 103, 0), 114);
+  assert.equal(at(out, 416, 416, 0, 104, 0), 3);
+  assert.equal(at(out, 416, 416, 0, 311, 415), 3);
+  assert.equal(at(out, 416, 416, 0, 312, 415), 114);
+
+  const small = new Float32Array(3 * 10 * 10);
+  const odd = letterbox(
+    solid(10, 7, [5, 5, 5]),
+    target({ width: 10, height: 10, placement: 'center' }),
+    small,
+  );
+  assert.deepEqual([odd.resizedWidth, odd.resizedHeight, odd.padX, odd.padY], [10, 7, 0, 1]);
+  const column = Array.from({ length: 10 }, (_, y) => at(small, 10, 10, 0, 4, y));
+  assert.deepEqual(column, [114, 5, 5, 5, 5, 5, 5, 5, 114, 114]);
+});
+
+test('a plan is reused only for the same placement', () => {
+  const out = new Float32Array(3 * 64 * 64);
+  const img = solid(64, 32, [9, 9, 9]);
+  const topLeft = letterbox(img, target({ width: 64, height: 64 }), out);
+  assert.equal(topLeft.padY, 0);
+  const centred = letterbox(
+    img,
+    target({ width: 64, height: 64, placement: 'center' }),
+    out,
+    topLeft,
+  );
+  assert.notEqual(centred, topLeft);
+  assert.equal(centred.padY, 16);
+  assert.equal(at(out, 64, 64, 0, 0, 0), 114);
+  assert.equal(at(out, 64, 64, 0, 0, 16), 9);
+});

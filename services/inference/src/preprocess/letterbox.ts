@@ -1,5 +1,12 @@
 export type ChannelOrder = 'rgb' | 'bgr';
 
+/**
+ * Where the resized image sits: `top-left` as YOLOX's preprocess (sizes rounded down), or
+ * `center` as Ultralytics' LetterBox (sizes rounded, padding split with the odd pixel on the
+ * right or bottom).
+ */
+export type LetterboxPlacement = 'top-left' | 'center';
+
 /** Packed 8-bit, 3-channel pixels, row-major without padding (a frame store slot, a decoded image). */
 export interface PixelImage {
   data: Uint8Array;
@@ -17,6 +24,8 @@ export interface LetterboxTarget {
   pixelScale: number;
   /** Padding in 0-255 units. */
   padValue: number;
+  /** Default `top-left`. */
+  placement?: LetterboxPlacement;
 }
 
 export interface LetterboxResult {
@@ -24,6 +33,9 @@ export interface LetterboxResult {
   ratio: number;
   resizedWidth: number;
   resizedHeight: number;
+  /** Input pixels left of and above the image: network-space x - padX is image-space x × ratio. */
+  padX: number;
+  padY: number;
 }
 
 /**
@@ -35,6 +47,7 @@ export interface LetterboxPlan extends LetterboxResult {
   srcHeight: number;
   dstWidth: number;
   dstHeight: number;
+  placement: LetterboxPlacement;
   x0: Int32Array;
   x1: Int32Array;
   fx: Float32Array;
@@ -58,22 +71,31 @@ export function planLetterbox(
   srcHeight: number,
   dstWidth: number,
   dstHeight: number,
+  placement: LetterboxPlacement = 'top-left',
 ): LetterboxPlan {
   if (srcWidth < 1 || srcHeight < 1) throw new RangeError('image has no pixels');
   const ratio = letterboxRatio(srcWidth, srcHeight, dstWidth, dstHeight);
-  // int(w * r) as YOLOX's preprocess does; at least one pixel for extreme aspect ratios.
-  const resizedWidth = Math.min(dstWidth, Math.max(1, Math.floor(srcWidth * ratio)));
-  const resizedHeight = Math.min(dstHeight, Math.max(1, Math.floor(srcHeight * ratio)));
+  // int(w * r) as YOLOX's preprocess does, round(w * r) as Ultralytics' does; at least one pixel
+  // for extreme aspect ratios.
+  const size = placement === 'center' ? Math.round : Math.floor;
+  const resizedWidth = Math.min(dstWidth, Math.max(1, size(srcWidth * ratio)));
+  const resizedHeight = Math.min(dstHeight, Math.max(1, size(srcHeight * ratio)));
+  // Ultralytics pads round(d/2 - 0.1) before and round(d/2 + 0.1) after: the odd pixel goes after.
+  const padX = placement === 'center' ? Math.floor((dstWidth - resizedWidth) / 2) : 0;
+  const padY = placement === 'center' ? Math.floor((dstHeight - resizedHeight) / 2) : 0;
   const [x0, x1, fx] = axisTable(srcWidth, resizedWidth, 3);
   const [y0, y1, fy] = axisTable(srcHeight, resizedHeight, srcWidth * 3);
   return {
     ratio,
     resizedWidth,
     resizedHeight,
+    padX,
+    padY,
     srcWidth,
     srcHeight,
     dstWidth,
     dstHeight,
+    placement,
     x0,
     x1,
     fx,
@@ -116,10 +138,11 @@ function axisTable(
 }
 
 /**
- * YOLOX letterbox: resize keeping the aspect ratio (bilinear, rounded to 8 bits like OpenCV's
- * uint8 output), image at the top-left, the rest `padValue`; written as planar CHW floats in the
- * network's channel order, times `pixelScale`. Writes into `out` (reused across frames); pass the
- * previous `plan` when the size has not changed to skip rebuilding the sampling tables.
+ * Letterbox: resize keeping the aspect ratio (bilinear, rounded to 8 bits like OpenCV's uint8
+ * output), image at the top-left (YOLOX) or centred (Ultralytics), the rest `padValue`; written
+ * as planar CHW floats in the network's channel order, times `pixelScale`. Writes into `out`
+ * (reused across frames); pass the previous `plan` when nothing has changed to skip rebuilding
+ * the sampling tables.
  */
 export function letterbox(
   image: PixelImage,
@@ -128,6 +151,7 @@ export function letterbox(
   plan?: LetterboxPlan,
 ): LetterboxPlan {
   const { width: W, height: H } = target;
+  const placement = target.placement ?? 'top-left';
   const planeSize = W * H;
   if (out.length < 3 * planeSize)
     throw new RangeError(`output holds ${out.length} floats, needs ${3 * planeSize}`);
@@ -141,10 +165,11 @@ export function letterbox(
     plan.srcWidth === image.width &&
     plan.srcHeight === image.height &&
     plan.dstWidth === W &&
-    plan.dstHeight === H
+    plan.dstHeight === H &&
+    plan.placement === placement
       ? plan
-      : planLetterbox(image.width, image.height, W, H);
-  const { resizedWidth: rw, resizedHeight: rh, x0, x1, fx, y0, y1, fy } = p;
+      : planLetterbox(image.width, image.height, W, H, placement);
+  const { resizedWidth: rw, resizedHeight: rh, padX, padY, x0, x1, fx, y0, y1, fy } = p;
   const src = image.data;
   const scale = target.pixelScale;
   const pad = target.padValue * scale;
@@ -153,12 +178,19 @@ export function letterbox(
   const plane0 = swap ? 2 * planeSize : 0;
   const plane2 = swap ? 0 : 2 * planeSize;
   const plane1 = planeSize;
+  const fillAll = (from: number, to: number): void => {
+    if (to <= from) return;
+    for (let ch = 0; ch < 3; ch++) out.fill(pad, ch * planeSize + from, ch * planeSize + to);
+  };
 
+  fillAll(0, padY * W);
   for (let y = 0; y < rh; y++) {
     const r0 = y0[y] as number;
     const r1 = y1[y] as number;
     const wy = fy[y] as number;
-    const row = y * W;
+    const row = (y + padY) * W;
+    fillAll(row, row + padX);
+    const start = row + padX;
     for (let x = 0; x < rw; x++) {
       const c0 = x0[x] as number;
       const c1 = x1[x] as number;
@@ -167,20 +199,14 @@ export function letterbox(
       const b = r0 + c1;
       const c = r1 + c0;
       const d = r1 + c1;
-      const o = row + x;
+      const o = start + x;
       out[plane0 + o] = Math.round(bilerp(src, a, b, c, d, wx, wy)) * scale;
       out[plane1 + o] = Math.round(bilerp(src, a + 1, b + 1, c + 1, d + 1, wx, wy)) * scale;
       out[plane2 + o] = Math.round(bilerp(src, a + 2, b + 2, c + 2, d + 2, wx, wy)) * scale;
     }
-    if (rw < W) {
-      out.fill(pad, row + rw, row + W);
-      out.fill(pad, plane1 + row + rw, plane1 + row + W);
-      out.fill(pad, 2 * planeSize + row + rw, 2 * planeSize + row + W);
-    }
+    fillAll(start + rw, row + W);
   }
-  if (rh < H) {
-    for (let ch = 0; ch < 3; ch++) out.fill(pad, ch * planeSize + rh * W, (ch + 1) * planeSize);
-  }
+  fillAll((padY + rh) * W, planeSize);
   return p;
 }
 

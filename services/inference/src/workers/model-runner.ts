@@ -1,7 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import { ModelError } from '@sie/errors';
 import { Tensor, type InferenceSession } from 'onnxruntime-node';
-import { createDecoder } from '../decoders/factory.js';
 import type { Decoder, RawDetection } from '../decoders/types.js';
 import { checkModelIo, type ModelIo } from '../models/model-io.js';
 import type { ModelConfig } from '../models/spec.js';
@@ -50,13 +49,7 @@ export class ModelRunner {
     const { session } = opened;
     try {
       const checked = checkModelIo(config, session.inputMetadata, session.outputMetadata);
-      const decoder = createDecoder(config.decoder, {
-        modelId: config.id,
-        inputWidth: config.inputWidth,
-        inputHeight: config.inputHeight,
-        numClasses: config.classNames.length,
-        outputShape: checked.output,
-      });
+      const { decoder } = checked;
       const input = new Float32Array(3 * config.inputWidth * config.inputHeight);
       const tensor = new Tensor('float32', input, [1, 3, config.inputHeight, config.inputWidth]);
       const io: ModelIo = { ...checked.io, executionProvider: opened.executionProvider };
@@ -87,6 +80,7 @@ export class ModelRunner {
         order: c.pixelOrder,
         pixelScale: c.pixelScale,
         padValue: c.padValue,
+        placement: c.letterbox,
       },
       this.input,
       this.plan,
@@ -100,6 +94,8 @@ export class ModelRunner {
     }
     const detections = this.decoder.decode(out.data, {
       ratio: this.plan.ratio,
+      padX: this.plan.padX,
+      padY: this.plan.padY,
       imageWidth: image.width,
       imageHeight: image.height,
       scoreThreshold: o.scoreThreshold,

@@ -159,6 +159,14 @@ export interface DecoderSpec {
   decodedInGraph: boolean;
   nmsIou: number;
   scoreThreshold: number;
+  /** yolo: "auto" (default), "v8" ([1, 4+C, N]) or "v5" ([1, N, 5+C]). */
+  layout: string;
+  /** classify: apply a softmax to the output (default true; false when it holds probabilities). */
+  softmax?:
+    | boolean
+    | undefined;
+  /** classify: best classes reported (0 = default 5). */
+  topK: number;
 }
 
 export interface ModelSpec {
@@ -177,6 +185,8 @@ export interface ModelSpec {
   pixelScale: number;
   /** Letterbox pad value in 0-255 units. */
   padValue: number;
+  /** Where the letterboxed image sits: "top-left" (default; YOLOX) or "center" (Ultralytics). */
+  letterbox: string;
 }
 
 export interface ModelInfo {
@@ -683,7 +693,7 @@ export const DetectResponse: MessageFns<DetectResponse> = {
 };
 
 function createBaseDecoderSpec(): DecoderSpec {
-  return { type: "", decodedInGraph: false, nmsIou: 0, scoreThreshold: 0 };
+  return { type: "", decodedInGraph: false, nmsIou: 0, scoreThreshold: 0, layout: "", softmax: undefined, topK: 0 };
 }
 
 export const DecoderSpec: MessageFns<DecoderSpec> = {
@@ -699,6 +709,15 @@ export const DecoderSpec: MessageFns<DecoderSpec> = {
     }
     if (message.scoreThreshold !== 0) {
       writer.uint32(37).float(message.scoreThreshold);
+    }
+    if (message.layout !== "") {
+      writer.uint32(42).string(message.layout);
+    }
+    if (message.softmax !== undefined) {
+      writer.uint32(48).bool(message.softmax);
+    }
+    if (message.topK !== 0) {
+      writer.uint32(56).uint32(message.topK);
     }
     return writer;
   },
@@ -748,6 +767,30 @@ export const DecoderSpec: MessageFns<DecoderSpec> = {
             message.scoreThreshold = reader.float();
             continue;
           }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.layout = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.softmax = reader.bool();
+            continue;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.topK = reader.uint32();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -778,6 +821,13 @@ export const DecoderSpec: MessageFns<DecoderSpec> = {
         : isSet(object.score_threshold)
         ? globalThis.Number(object.score_threshold)
         : 0,
+      layout: isSet(object.layout) ? globalThis.String(object.layout) : "",
+      softmax: isSet(object.softmax) ? globalThis.Boolean(object.softmax) : undefined,
+      topK: isSet(object.topK)
+        ? globalThis.Number(object.topK)
+        : isSet(object.top_k)
+        ? globalThis.Number(object.top_k)
+        : 0,
     };
   },
 
@@ -795,6 +845,15 @@ export const DecoderSpec: MessageFns<DecoderSpec> = {
     if (message.scoreThreshold !== 0) {
       obj.scoreThreshold = floatToJson(message.scoreThreshold);
     }
+    if (message.layout !== "") {
+      obj.layout = message.layout;
+    }
+    if (message.softmax !== undefined) {
+      obj.softmax = message.softmax;
+    }
+    if (message.topK !== 0) {
+      obj.topK = Math.round(message.topK);
+    }
     return obj;
   },
 
@@ -807,6 +866,9 @@ export const DecoderSpec: MessageFns<DecoderSpec> = {
     message.decodedInGraph = object.decodedInGraph ?? false;
     message.nmsIou = object.nmsIou ?? 0;
     message.scoreThreshold = object.scoreThreshold ?? 0;
+    message.layout = object.layout ?? "";
+    message.softmax = object.softmax ?? undefined;
+    message.topK = object.topK ?? 0;
     return message;
   },
 };
@@ -824,6 +886,7 @@ function createBaseModelSpec(): ModelSpec {
     pixelOrder: 0,
     pixelScale: 0,
     padValue: 0,
+    letterbox: "",
   };
 }
 
@@ -861,6 +924,9 @@ export const ModelSpec: MessageFns<ModelSpec> = {
     }
     if (message.padValue !== 0) {
       writer.uint32(93).float(message.padValue);
+    }
+    if (message.letterbox !== "") {
+      writer.uint32(98).string(message.letterbox);
     }
     return writer;
   },
@@ -966,6 +1032,14 @@ export const ModelSpec: MessageFns<ModelSpec> = {
             message.padValue = reader.float();
             continue;
           }
+          case 12: {
+            if (tag !== 98) {
+              break;
+            }
+
+            message.letterbox = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1015,6 +1089,7 @@ export const ModelSpec: MessageFns<ModelSpec> = {
         : isSet(object.pad_value)
         ? globalThis.Number(object.pad_value)
         : 0,
+      letterbox: isSet(object.letterbox) ? globalThis.String(object.letterbox) : "",
     };
   },
 
@@ -1053,6 +1128,9 @@ export const ModelSpec: MessageFns<ModelSpec> = {
     if (message.padValue !== 0) {
       obj.padValue = floatToJson(message.padValue);
     }
+    if (message.letterbox !== "") {
+      obj.letterbox = message.letterbox;
+    }
     return obj;
   },
 
@@ -1074,6 +1152,7 @@ export const ModelSpec: MessageFns<ModelSpec> = {
     message.pixelOrder = object.pixelOrder ?? 0;
     message.pixelScale = object.pixelScale ?? 0;
     message.padValue = object.padValue ?? 0;
+    message.letterbox = object.letterbox ?? "";
     return message;
   },
 };
