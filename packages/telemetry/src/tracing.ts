@@ -9,6 +9,7 @@ import {
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import { resourceFromAttributes } from '@opentelemetry/resources';
 import {
   BasicTracerProvider,
   BatchSpanProcessor,
@@ -44,6 +45,7 @@ export function initTracing(options: TracingOptions): Tracing {
     );
   }
   const provider = new BasicTracerProvider({
+    resource: resourceFromAttributes({ 'service.name': `sie-${options.service}` }),
     sampler: new ParentBasedSampler({
       root: new TraceIdRatioBasedSampler(options.sampleRatio ?? 0.01),
     }),

@@ -16,7 +16,12 @@ export interface NodeStack {
   stop(): Promise<void>;
 }
 
-export async function startNodeStack(name: string, modelId = 'yolox'): Promise<NodeStack> {
+export async function startNodeStack(
+  name: string,
+  options: { modelId?: string; env?: Record<string, string> } = {},
+): Promise<NodeStack> {
+  const modelId = options.modelId ?? 'yolox';
+  const env = options.env ?? {};
   const nodeId = `${name}-${process.pid}`;
   const frameDir = testFrameStoreDir();
   const grpcAddress = `127.0.0.1:${await findFreePort()}`;
@@ -24,12 +29,14 @@ export async function startNodeStack(name: string, modelId = 'yolox'): Promise<N
     SIE_GRPC__PORT: grpcAddress.split(':')[1] ?? '',
     SIE_FRAME_STORE_DIR: frameDir,
     SIE_MODELS: yoloxModelsEnv(modelId),
+    ...env,
   });
   const ingest = await startServiceProcess('ingest', {
     NATS_URL: natsUrl(),
     SIE_NODE_ID: nodeId,
     SIE_FRAME_STORE_DIR: frameDir,
     SIE_INFERENCE_URL: grpcAddress,
+    ...env,
   });
   const bus = await Bus.connect({
     servers: natsUrl(),
