@@ -10,6 +10,7 @@ import { cliConfig, printResult, progress, showTail } from './cli.js';
 import { stackPaths, supervisorEntry, type StackPaths } from './paths.js';
 import { reapGroup, supervisorAlive } from './processes.js';
 import { readPidFile, removePidFile } from './state-file.js';
+import { ensureSystemPackages } from './system-packages.js';
 import { waitForStack, type WaitOutcome } from './wait-ready.js';
 
 function spawnSupervisor(paths: StackPaths): ChildProcess {
@@ -61,6 +62,11 @@ if (running !== undefined && supervisorAlive(running)) {
       progress(`stopped ${left} leftover process(es) of a stack whose supervisor died`);
     }
     removePidFile(paths.pidFile);
+  }
+  const missing = ensureSystemPackages(progress);
+  if (missing) {
+    progress(missing);
+    process.exit(1);
   }
   spawned = spawnSupervisor(paths);
   progress(`started the supervisor (pid ${spawned.pid}); data in ${paths.dataDir}`);
