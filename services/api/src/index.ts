@@ -1,3 +1,14 @@
-export { apiConfigSchema } from './config.js';
+export { API_VERSION, buildApiApp, startApiServer } from './app.js';
+export type { ApiDeps, ApiServer } from './app.js';
+export { API_ENV_ALIASES, apiConfigSchema, modelStoreDir } from './config.js';
 export type { ApiConfig } from './config.js';
 export { detectionsToJson } from './detection-json.js';
+export { errorResponse } from './http/error-handler.js';
+export type { ErrorBody } from './http/error-handler.js';
+export { TENANT_HEADER } from './http/tenant.js';
+export { GrpcInference } from './inference/client.js';
+export type { GrpcInferenceOptions, InferenceApi } from './inference/client.js';
+export { modelMetadataSchema } from './models/metadata.js';
+export type { ModelMetadata } from './models/metadata.js';
+export { checkModelShapes } from './models/shape-check.js';
+export type { ModelIoDescription, ValueInfo } from './models/shape-check.js';

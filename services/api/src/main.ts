@@ -1,17 +1,21 @@
 #!/usr/bin/env node
 import { createDb, migrate } from '@sie/db';
 import { runService } from '@sie/service-kit';
-import { API_ENV_ALIASES, apiConfigSchema } from './config.js';
-import { startApiServer } from './server.js';
+import { startApiServer } from './app.js';
+import { API_ENV_ALIASES, apiConfigSchema, modelStoreDir } from './config.js';
+import { GrpcInference } from './inference/client.js';
 
 await runService({
   service: 'api',
   schema: apiConfigSchema,
   envAliases: API_ENV_ALIASES,
   nats: true,
-  async start({ config, logger, bus, addCheck, setInfo }) {
+  async start({ config, logger, bus, registry, addCheck, setInfo }) {
+    if (!bus) throw new Error('the api needs NATS');
     await migrate(config.databaseUrl);
-    const database = createDb(config.databaseUrl);
+    const database = createDb(config.databaseUrl, {
+      log: (line) => logger.warn(line),
+    });
     let dbState = 'ok';
     const probe = setInterval(() => {
       database.pool.query('select 1').then(
@@ -20,14 +24,33 @@ await runService({
       );
     }, 5000);
     addCheck('postgres', () => dbState);
-    if (!bus) throw new Error('the api needs NATS');
-    const server = await startApiServer(config, bus, logger);
-    setInfo('http', `http://${config.http.host}:${server.port}`);
-    setInfo('todo', 'models, pipelines, runs, predict, probe, OpenAPI: control-plane issue');
+    const inference = new GrpcInference({
+      url: config.inference.url,
+      detectTimeoutMs: config.inference.timeoutMs,
+      loadTimeoutMs: config.inference.loadTimeoutMs,
+      maxMessageBytes: config.predict.maxImageBytes + (1 << 20),
+    });
+    const server = await startApiServer({
+      config,
+      db: database.db,
+      bus,
+      inference,
+      logger,
+      registry,
+      // Inference is reported, not required: everything but predict works without it.
+      health: () => ({
+        checks: { postgres: dbState, nats: bus.status === 'connected' ? 'ok' : bus.status },
+        info: { inference: inference.health() },
+      }),
+    });
+    setInfo('http', server.url);
+    setInfo('docs', `${server.url}/docs`);
+    setInfo('modelStore', modelStoreDir(config));
     return {
       async stop() {
         clearInterval(probe);
         await server.close();
+        inference.close();
         await database.close();
       },
     };

@@ -1,68 +1,117 @@
-import { detectionsSubject, token, type Bus } from '@sie/bus';
+import type { ServerResponse } from 'node:http';
+import { detectionsSubject, type Bus } from '@sie/bus';
 import { FrameDetections } from '@sie/contracts';
+import { runs, type Db } from '@sie/db';
+import { NotFoundError } from '@sie/errors';
+import { idSchema } from '@sie/pipeline';
+import { eq } from 'drizzle-orm';
 import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
 import { detectionsToJson } from '../detection-json.js';
+import { errorSchema } from '../http/error-schema.js';
+import type { RouteCatalog } from '../http/route.js';
+import { tenantOf } from '../http/tenant.js';
+import { parseInput } from '../http/validate.js';
 import type { LatestDetections } from '../latest-detections.js';
 
 export interface DetectionsRouteDeps {
   bus: Bus;
+  db: Db;
   latest: LatestDetections;
   maxRatePerSec: number;
+  defaultTenant: string;
 }
+
+const paramsSchema = z.strictObject({ id: idSchema });
+const querySchema = z.strictObject({
+  /** Present (any value): answer the most recent detections as JSON instead of a stream. */
+  latest: z.string().optional(),
+});
 
 /**
  * GET /v1/runs/:id/detections — the run's detections live as Server-Sent Events, sampled to at
- * most `maxRatePerSec` messages a second; `?latest` returns the most recent one as JSON.
+ * most `maxRatePerSec` messages a second; `?latest` returns the most recent one as JSON. A run
+ * registered under another tenant answers 404; runs started outside the registry (the local demo
+ * drives stages directly) stay readable.
  */
-export function registerDetectionsRoute(app: FastifyInstance, deps: DetectionsRouteDeps): void {
-  app.get<{ Params: { id: string }; Querystring: Record<string, string> }>(
-    '/v1/runs/:id/detections',
-    async (req, reply) => {
-      let runId: string;
-      try {
-        runId = token(req.params.id, 'run id');
-      } catch (err) {
-        return reply
-          .code(400)
-          .send({ code: 'invalid_argument', field: 'id', message: (err as Error).message });
-      }
-      if ('latest' in req.query) {
-        const d = deps.latest.get(runId);
-        if (!d)
-          return reply
-            .code(404)
-            .send({ code: 'not_found', message: `no detections yet for run ${runId}` });
-        return reply.send(detectionsToJson(d));
-      }
-      reply.hijack();
-      const res = reply.raw;
-      res.writeHead(200, {
-        'content-type': 'text/event-stream',
-        'cache-control': 'no-store',
-        connection: 'keep-alive',
-        'x-accel-buffering': 'no',
-      });
-      res.write(': connected\n\n');
-      const minGapMs = 1000 / deps.maxRatePerSec;
-      let lastSent = 0;
-      const sub = deps.bus.nc.subscribe(detectionsSubject(runId), {
-        callback: (err, msg) => {
-          if (err) return;
-          const now = Date.now();
-          if (now - lastSent < minGapMs) return;
-          lastSent = now;
-          const d = FrameDetections.decode(msg.data);
-          res.write(
-            `id: ${d.frame?.seq ?? 0}\nevent: detections\ndata: ${JSON.stringify(detectionsToJson(d))}\n\n`,
-          );
-        },
-      });
-      // Comments keep proxies from closing an idle stream while the run has nothing to say.
-      const keepAlive = setInterval(() => res.write(': keep-alive\n\n'), 15_000);
-      req.raw.on('close', () => {
-        clearInterval(keepAlive);
-        sub.unsubscribe();
-      });
+export function registerDetectionsRoute(
+  app: FastifyInstance,
+  catalog: RouteCatalog,
+  deps: DetectionsRouteDeps,
+): void {
+  const url = '/v1/runs/:id/detections';
+  catalog.add({
+    method: 'GET',
+    url,
+    operationId: 'streamRunDetections',
+    summary: "The run's detections live (Server-Sent Events), or the latest one with ?latest",
+    description:
+      'Events are `event: detections`, JSON data, `id` = frame sequence, sampled to at most ' +
+      '`detections.sseMaxRatePerSec` per client.',
+    tag: 'runs',
+    tenant: true,
+    query: querySchema,
+    responses: {
+      200: {
+        description: 'text/event-stream, or JSON with ?latest',
+        contentType: 'text/event-stream',
+      },
+      404: {
+        description: 'No detections yet (?latest), or a run of another tenant',
+        schema: errorSchema,
+      },
     },
-  );
+  });
+  // Open streams never go idle: end them when the server closes, or closing would wait for the
+  // clients to leave.
+  const streams = new Set<ServerResponse>();
+  app.addHook('preClose', async () => {
+    for (const res of streams) res.end();
+  });
+  app.get(url, async (req, reply) => {
+    const { id: runId } = parseInput(paramsSchema, req.params);
+    const query = parseInput(querySchema, req.query ?? {});
+    const tenantId = tenantOf(req, deps.defaultTenant);
+    const [owner] = await deps.db
+      .select({ tenantId: runs.tenantId })
+      .from(runs)
+      .where(eq(runs.id, runId));
+    if (owner && owner.tenantId !== tenantId) throw new NotFoundError('run', runId);
+    if (query.latest !== undefined) {
+      const d = deps.latest.get(runId);
+      if (!d) throw new NotFoundError('detections of run', runId);
+      return reply.send(detectionsToJson(d));
+    }
+    reply.hijack();
+    const res = reply.raw;
+    res.writeHead(200, {
+      'content-type': 'text/event-stream',
+      'cache-control': 'no-store',
+      connection: 'keep-alive',
+      'x-accel-buffering': 'no',
+    });
+    res.write(': connected\n\n');
+    const minGapMs = 1000 / deps.maxRatePerSec;
+    let lastSent = 0;
+    const sub = deps.bus.nc.subscribe(detectionsSubject(runId), {
+      callback: (err, msg) => {
+        if (err) return;
+        const now = Date.now();
+        if (now - lastSent < minGapMs) return;
+        lastSent = now;
+        const d = FrameDetections.decode(msg.data);
+        res.write(
+          `id: ${d.frame?.seq ?? 0}\nevent: detections\ndata: ${JSON.stringify(detectionsToJson(d))}\n\n`,
+        );
+      },
+    });
+    // Comments keep proxies from closing an idle stream while the run has nothing to say.
+    const keepAlive = setInterval(() => res.write(': keep-alive\n\n'), 15_000);
+    streams.add(res);
+    req.raw.on('close', () => {
+      streams.delete(res);
+      clearInterval(keepAlive);
+      sub.unsubscribe();
+    });
+  });
 }

@@ -1,0 +1,114 @@
+import multipart from '@fastify/multipart';
+import type { Bus } from '@sie/bus';
+import type { Db } from '@sie/db';
+import type { HealthReport, Logger, Registry } from '@sie/telemetry';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { modelStoreDir, type ApiConfig } from './config.js';
+import type { RouteContext } from './context.js';
+import { installErrorHandling } from './http/error-handler.js';
+import { installHttpMetrics } from './http/metrics.js';
+import { RouteCatalog } from './http/route.js';
+import type { InferenceApi } from './inference/client.js';
+import { LatestDetections } from './latest-detections.js';
+import { workerModelInspector, type ModelInspector } from './models/inspect.js';
+import { registerModelRoutes } from './models/routes.js';
+import { ModelStore } from './models/store.js';
+import { buildOpenApi } from './openapi/document.js';
+import { SCHEMA_NAMES } from './openapi/names.js';
+import { registerOpsRoutes } from './ops/routes.js';
+import { registerPipelineRoutes } from './pipelines/routes.js';
+import { registerPredictRoute } from './predict/routes.js';
+import { registerProbeRoute } from './probe/routes.js';
+import { registerDetectionsRoute } from './routes/detections.js';
+import { registerRunRoutes } from './runs/routes.js';
+
+export interface ApiDeps {
+  config: ApiConfig;
+  db: Db;
+  bus: Bus;
+  inference: InferenceApi;
+  logger: Logger;
+  registry: Registry;
+  /** Readiness checks for /healthz and /readyz (the service's own: Postgres, NATS). */
+  health: () => HealthReport | Promise<HealthReport>;
+  /** How uploaded models are opened; ONNX Runtime in a worker thread unless a test says else. */
+  inspectModel?: ModelInspector;
+}
+
+export const API_VERSION = '0.1.0';
+
+/**
+ * The whole HTTP API as a Fastify instance, not yet listening: the service's main and the tests
+ * (with `app.inject` or a real port) build it the same way.
+ */
+export async function buildApiApp(deps: ApiDeps): Promise<FastifyInstance> {
+  const { config } = deps;
+  // pino's Logger and Fastify's logger type differ only in generics; the instance is the same.
+  const loggerInstance = deps.logger.child({ component: 'http' }) as unknown as FastifyBaseLogger;
+  const app = Fastify({
+    loggerInstance,
+    bodyLimit: config.http.bodyLimitBytes,
+    requestIdHeader: 'x-request-id',
+  });
+  installErrorHandling(app, config.http.bodyLimitBytes);
+  installHttpMetrics(app, deps.registry);
+  // Per-route limits are set where the parts are read; these only bound the parser itself.
+  await app.register(multipart, { limits: { parts: 16, fieldSize: 1 << 20 } });
+
+  const store = new ModelStore(modelStoreDir(config));
+  await store.init();
+  const catalog = new RouteCatalog();
+  const ctx: RouteContext = {
+    app,
+    catalog,
+    config,
+    db: deps.db,
+    inference: deps.inference,
+    store,
+    inspectModel: deps.inspectModel ?? workerModelInspector(config.models.validateTimeoutMs),
+  };
+  registerModelRoutes(ctx);
+  registerPipelineRoutes(ctx);
+  registerRunRoutes(ctx);
+  const latest = new LatestDetections(config.detections.latestCacheRuns);
+  latest.start(deps.bus);
+  app.addHook('onClose', async () => latest.stop());
+  registerDetectionsRoute(app, catalog, {
+    bus: deps.bus,
+    db: deps.db,
+    latest,
+    maxRatePerSec: config.detections.sseMaxRatePerSec,
+    defaultTenant: config.tenants.default,
+  });
+  registerPredictRoute(ctx);
+  registerProbeRoute(ctx);
+  let openApi: Record<string, unknown> | undefined;
+  registerOpsRoutes(app, catalog, {
+    registry: deps.registry,
+    health: deps.health,
+    openApi: () =>
+      (openApi ??= buildOpenApi(catalog, SCHEMA_NAMES, {
+        title: 'sie API',
+        version: API_VERSION,
+        description:
+          'sie, the stream inference engine: models, pipelines, runs, predict, source probing',
+      })),
+  });
+  return app;
+}
+
+export interface ApiServer {
+  app: FastifyInstance;
+  port: number;
+  url: string;
+  close(): Promise<void>;
+}
+
+/** Builds the app and listens on `http.host:http.port` (port 0 picks a free one). */
+export async function startApiServer(deps: ApiDeps): Promise<ApiServer> {
+  const app = await buildApiApp(deps);
+  await app.listen({ host: deps.config.http.host, port: deps.config.http.port });
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : deps.config.http.port;
+  return { app, port, url: `http://${deps.config.http.host}:${port}`, close: () => app.close() };
+}

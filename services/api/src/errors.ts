@@ -1,0 +1,77 @@
+import { SieError, type ConfigIssue } from '@sie/errors';
+
+/** One bad field of a request: its dotted path (`config.retry.startupAttempts`) and why. */
+export type FieldIssue = ConfigIssue;
+
+/** A request body, query or header failed validation; `issues` names every bad field. */
+export class RequestInvalidError extends SieError {
+  readonly code = 'invalid_argument';
+  constructor(
+    readonly issues: FieldIssue[],
+    options?: { cause?: unknown },
+  ) {
+    super(
+      `invalid request: ${issues.map((i) => `${i.path || '<root>'}: ${i.message}`).join('; ')}`,
+      options,
+    );
+  }
+  override details(): Record<string, string> {
+    return { paths: this.issues.map((i) => i.path).join(',') };
+  }
+}
+
+/** The body claims to be JSON but does not parse (or is empty). */
+export class InvalidJsonError extends SieError {
+  readonly code = 'invalid_json';
+}
+
+/** The body (or an uploaded file) is larger than this route accepts. */
+export class PayloadTooLargeError extends SieError {
+  readonly code = 'payload_too_large';
+  constructor(
+    message: string,
+    readonly limitBytes?: number,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+  override details(): Record<string, string> {
+    return this.limitBytes === undefined ? {} : { limitBytes: String(this.limitBytes) };
+  }
+}
+
+export class UnsupportedMediaTypeError extends SieError {
+  readonly code = 'unsupported_media_type';
+}
+
+/** The request clashes with the current state (a duplicate, a model in use, a finished run). */
+export class ConflictError extends SieError {
+  readonly code = 'conflict';
+  constructor(
+    message: string,
+    readonly conflictDetails: Record<string, string> = {},
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+  override details(): Record<string, string> {
+    return this.conflictDetails;
+  }
+}
+
+/** A body field names something that does not exist in the tenant (a pipeline, a model). */
+export class ReferenceNotFoundError extends SieError {
+  readonly code = 'not_found';
+  readonly issues: FieldIssue[];
+  constructor(
+    readonly resource: string,
+    readonly id: string,
+    readonly field: string,
+  ) {
+    super(`${resource} ${JSON.stringify(id)} not found`);
+    this.issues = [{ path: field, message: this.message }];
+  }
+  override details(): Record<string, string> {
+    return { resource: this.resource, id: this.id, field: this.field };
+  }
+}

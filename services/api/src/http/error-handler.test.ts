@@ -1,0 +1,39 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { ImageDecodeError, ModelNotFoundError, NotFoundError, UnavailableError } from '@sie/errors';
+import { ConflictError, RequestInvalidError } from '../errors.js';
+import { errorResponse } from './error-handler.js';
+
+test('sie errors keep their code, with an HTTP status of their own', () => {
+  assert.deepEqual(errorResponse(new RequestInvalidError([{ path: 'a.b', message: 'bad' }])), {
+    status: 400,
+    body: {
+      code: 'invalid_argument',
+      message: 'invalid request: a.b: bad',
+      details: { paths: 'a.b' },
+      issues: [{ path: 'a.b', message: 'bad' }],
+    },
+  });
+  assert.equal(errorResponse(new ImageDecodeError('not an image')).status, 400);
+  assert.equal(errorResponse(new ModelNotFoundError('m')).status, 404);
+  assert.equal(errorResponse(new NotFoundError('run', 'r')).status, 404);
+  assert.equal(errorResponse(new ConflictError('in use')).status, 409);
+  assert.equal(errorResponse(new UnavailableError('down')).status, 503);
+});
+
+test('Fastify parser errors become sie codes; unknown failures hide their text', () => {
+  const invalidJson = Object.assign(new Error('Body is not valid JSON'), {
+    code: 'FST_ERR_CTP_INVALID_JSON_BODY',
+    statusCode: 400,
+  });
+  assert.equal(errorResponse(invalidJson).body.code, 'invalid_json');
+  const tooLarge = Object.assign(new Error('Request body is too large'), {
+    code: 'FST_ERR_CTP_BODY_TOO_LARGE',
+    statusCode: 413,
+  });
+  assert.deepEqual(errorResponse(tooLarge).status, 413);
+  const internal = errorResponse(new Error('relation "secret_table" does not exist'));
+  assert.equal(internal.status, 500);
+  assert.equal(internal.body.code, 'internal_error');
+  assert.doesNotMatch(internal.body.message, /secret_table/);
+});

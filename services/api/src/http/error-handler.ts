@@ -1,0 +1,143 @@
+import { NotFoundError, SieError, asSieError } from '@sie/errors';
+import type { FastifyError, FastifyInstance } from 'fastify';
+import {
+  InvalidJsonError,
+  PayloadTooLargeError,
+  RequestInvalidError,
+  UnsupportedMediaTypeError,
+  type FieldIssue,
+} from '../errors.js';
+
+/** The body of every error response. */
+export interface ErrorBody {
+  code: string;
+  message: string;
+  details?: Record<string, string>;
+  issues?: FieldIssue[];
+}
+
+/** HTTP status per stable error code; anything else is a 500. */
+const STATUS_BY_CODE: Record<string, number> = {
+  invalid_argument: 400,
+  config_invalid: 400,
+  invalid_json: 400,
+  source_invalid: 400,
+  model_error: 400,
+  image_invalid: 400,
+  not_found: 404,
+  model_not_found: 404,
+  conflict: 409,
+  illegal_transition: 409,
+  stale_run: 409,
+  payload_too_large: 413,
+  unsupported_media_type: 415,
+  unavailable: 503,
+  timeout: 504,
+};
+
+export function httpStatusFor(code: string): number {
+  return STATUS_BY_CODE[code] ?? 500;
+}
+
+/**
+ * Errors Fastify and its plugins raise before a handler runs, as the SieError they mean. Their
+ * own codes (FST_…) are implementation details; clients see sie's stable codes only.
+ */
+function fromFastify(err: FastifyError, bodyLimitBytes?: number): SieError | undefined {
+  switch (err.code) {
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+    case 'FST_INVALID_JSON_FIELD_ERROR':
+      return new InvalidJsonError(err.message, { cause: err });
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return bodyLimitBytes === undefined
+        ? new PayloadTooLargeError(err.message, undefined, { cause: err })
+        : new PayloadTooLargeError(
+            `request body is larger than ${bodyLimitBytes} bytes (http.bodyLimitBytes)`,
+            bodyLimitBytes,
+            { cause: err },
+          );
+    case 'FST_REQ_FILE_TOO_LARGE':
+    case 'FST_PARTS_LIMIT':
+    case 'FST_FILES_LIMIT':
+    case 'FST_FIELDS_LIMIT':
+      return new PayloadTooLargeError(err.message, undefined, { cause: err });
+    case 'FST_PROTO_VIOLATION':
+      return new RequestInvalidError([{ path: '', message: err.message }], { cause: err });
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+    case 'FST_INVALID_MULTIPART_CONTENT_TYPE':
+      return new UnsupportedMediaTypeError(err.message, { cause: err });
+    default:
+      break;
+  }
+  if (err instanceof SyntaxError) return new InvalidJsonError(err.message, { cause: err });
+  if (err.validation) {
+    return new RequestInvalidError(
+      err.validation.map((v) => ({
+        path: v.instancePath.replace(/^\//, '').replaceAll('/', '.'),
+        message: v.message ?? 'invalid',
+      })),
+      { cause: err },
+    );
+  }
+  return undefined;
+}
+
+/** The JSON body and status of any thrown value. */
+export function errorResponse(
+  err: unknown,
+  limits: { bodyLimitBytes?: number } = {},
+): { status: number; body: ErrorBody } {
+  let e: SieError;
+  let status: number;
+  if (err instanceof SieError) {
+    e = err;
+    status = httpStatusFor(e.code);
+  } else {
+    const fastify = err as FastifyError;
+    const mapped =
+      typeof fastify?.code === 'string' || err instanceof SyntaxError
+        ? fromFastify(fastify, limits.bodyLimitBytes)
+        : undefined;
+    e = mapped ?? asSieError(err);
+    // Other client errors Fastify knows keep their status under a generic code.
+    const known = fastify?.statusCode;
+    status = mapped ? httpStatusFor(e.code) : known && known >= 400 && known < 500 ? known : 500;
+    if (!mapped && status < 500) {
+      return { status, body: { code: 'bad_request', message: (err as Error).message } };
+    }
+  }
+  const body: ErrorBody = { code: e.code, message: e.message };
+  if (status === 500) {
+    // Internal failures may carry SQL or paths; the log has them, the client gets the code.
+    body.message = 'internal error (see the api log)';
+    return { status, body };
+  }
+  // Empty values (an error raised before its subject had an id) say nothing.
+  const details = Object.fromEntries(Object.entries(e.details()).filter(([, v]) => v !== ''));
+  if (Object.keys(details).length > 0) {
+    body.details = details;
+  }
+  const issues = (e as { issues?: FieldIssue[] }).issues;
+  if (Array.isArray(issues) && issues.length > 0) body.issues = issues;
+  return { status, body };
+}
+
+/** One error handler and one not-found handler: every error body is `{code, message, …}`. */
+export function installErrorHandling(app: FastifyInstance, bodyLimitBytes: number): void {
+  app.setErrorHandler((err, req, reply) => {
+    const { status, body } = errorResponse(err, { bodyLimitBytes });
+    // A request refused before its body was read (a large upload, bad metadata sent before the
+    // file) would otherwise leave the client sending into a socket nobody reads: close it.
+    if (status === 413 || !req.raw.complete) reply.header('connection', 'close');
+    if (status >= 500) req.log.error({ err }, 'request failed');
+    else req.log.info({ code: body.code, status }, body.message);
+    return reply.code(status).send(body);
+  });
+  app.setNotFoundHandler((req, reply) => {
+    const { status, body } = errorResponse(
+      new NotFoundError('route', `${req.method} ${req.url.split('?')[0]}`),
+    );
+    return reply.code(status).send(body);
+  });
+}

@@ -1,0 +1,91 @@
+import { RUN_STATUSES } from '@sie/db';
+import { idSchema, runOutputSchema, runSourceSchema } from '@sie/pipeline';
+import { z } from 'zod';
+
+export const createRunSchema = z.strictObject({
+  pipelineId: idSchema,
+  source: runSourceSchema,
+  output: runOutputSchema.prefault({}),
+});
+
+export const MAX_PAGE = 200;
+
+export const listRunsQuerySchema = z.strictObject({
+  /** One status or several, comma-separated. */
+  status: z
+    .string()
+    .transform((s) => s.split(',').map((x) => x.trim()))
+    .pipe(z.array(z.enum(RUN_STATUSES)))
+    .optional()
+    .describe(`One status or several, comma-separated: ${RUN_STATUSES.join(', ')}`),
+  limit: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(MAX_PAGE)
+    .default(50)
+    .describe(`Runs per page (at most ${MAX_PAGE})`),
+  /** `nextCursor` of the previous page. */
+  cursor: idSchema.optional().describe('nextCursor of the previous page'),
+});
+
+const reasonSchema = z.object({ code: z.string(), message: z.string() });
+
+export const runJsonSchema = z.object({
+  id: z.string(),
+  pipelineId: z.string(),
+  pipelineVersion: z.number().int(),
+  status: z.enum(RUN_STATUSES),
+  /** What the client asked for: `running` until a stop. */
+  desiredState: z.enum(['running', 'stopped']),
+  /** Why the run is in its state (always set for `failed`). */
+  reason: reasonSchema.nullable(),
+  source: z.object({
+    /** Credentials in the URL are masked. */
+    url: z.string(),
+    loop: z.boolean(),
+    realtime: z.boolean(),
+    rtspTransport: z.enum(['tcp', 'udp']),
+  }),
+  output: z.object({ path: z.string(), rtspUrl: z.string() }),
+  nodeId: z.string().nullable(),
+  attempts: z.number().int(),
+  restarts: z.number().int(),
+  /** Lease generation: bumped every time a scheduler (re)places the run. */
+  generation: z.number().int(),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+  startedAt: z.string().nullable(),
+  endedAt: z.string().nullable(),
+});
+
+export const runListJsonSchema = z.object({
+  items: z.array(runJsonSchema),
+  /** Pass as `cursor` for the next page; null on the last one. */
+  nextCursor: z.string().nullable(),
+});
+
+export const runCreatedJsonSchema = z.object({
+  id: z.string(),
+  status: z.enum(RUN_STATUSES),
+  output: z.object({ path: z.string(), rtspUrl: z.string() }),
+});
+
+export const transitionJsonSchema = z.object({
+  id: z.number().int(),
+  from: z.enum(RUN_STATUSES).nullable(),
+  to: z.enum(RUN_STATUSES),
+  reason: reasonSchema.nullable(),
+  at: z.string(),
+  generation: z.number().int(),
+  /** `api`, `scheduler:<id>`, … */
+  actor: z.string(),
+});
+
+export const transitionListJsonSchema = z.object({ items: z.array(transitionJsonSchema) });
+
+export const stopJsonSchema = z.object({
+  id: z.string(),
+  status: z.enum(RUN_STATUSES),
+  desiredState: z.enum(['running', 'stopped']),
+});
