@@ -139,12 +139,13 @@ function serviceEnv(
       ...nats,
       DATABASE_URL: input.databaseUrl,
       SIE_HTTP__PORT: String(config.ports.api),
-      // For predict; ignored until the api's config has the key.
       SIE_INFERENCE_URL: grpcAddress(config),
+      // Uploaded models are stored under the stack's data folder.
+      SIE_DATA_DIR: config.dataDir,
     },
-    scheduler: { ...nats, DATABASE_URL: input.databaseUrl },
-    // The inference service serves gRPC only: its strict config has no `nats` key, so an
-    // inherited NATS_URL (mapped onto `nats.url`) would make it refuse to start.
+    // The scheduler loads a run's model on the node's inference service before starting it.
+    scheduler: { ...nats, DATABASE_URL: input.databaseUrl, SIE_INFERENCE_URL: grpcAddress(config) },
+    // The inference service serves gRPC only.
     inference: { SIE_GRPC__PORT: String(config.ports.grpc), SIE_GRPC__HOST: HOST },
     ingest: { ...nats, SIE_INFERENCE_URL: grpcAddress(config) },
     rules: { ...nats },

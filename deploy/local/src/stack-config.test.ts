@@ -168,8 +168,10 @@ test('process table: what each service reads from its environment', () => {
     DATABASE_URL: db,
     SIE_HTTP__PORT: '8080',
     SIE_INFERENCE_URL: '127.0.0.1:15051',
+    SIE_DATA_DIR: '/repo/.data',
   });
   assert.equal(row(rows, 'scheduler').env['DATABASE_URL'], db);
+  assert.equal(row(rows, 'scheduler').env['SIE_INFERENCE_URL'], '127.0.0.1:15051');
   assert.equal(row(rows, 'scheduler').env['SIE_OPS__PORT'], '9103');
   assert.equal(row(rows, 'inference').env['SIE_GRPC__PORT'], '15051');
   assert.equal(row(rows, 'inference').env['SIE_GRPC__HOST'], '127.0.0.1');
