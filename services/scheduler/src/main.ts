@@ -2,26 +2,62 @@
 import { createDb, migrate } from '@sie/db';
 import { runService } from '@sie/service-kit';
 import { SCHEDULER_ENV_ALIASES, schedulerConfigSchema } from './config.js';
-import { RunsPoller } from './runs-poller.js';
+import { SchedulerMetrics } from './metrics.js';
+import { OutboxRelay, STATUS_STREAM_SUBJECTS } from './outbox-relay.js';
+import { Scheduler } from './scheduler.js';
 
 await runService({
   service: 'scheduler',
   schema: schedulerConfigSchema,
   envAliases: SCHEDULER_ENV_ALIASES,
   nats: true,
-  async start({ config, logger, registry, addCheck, setInfo }) {
-    await migrate(config.databaseUrl);
-    const database = createDb(config.databaseUrl);
-    const poller = new RunsPoller(database.pool, config.pollIntervalMs, logger, registry);
-    poller.start();
-    addCheck('postgres', () => poller.state());
-    setInfo(
-      'todo',
-      'claiming, run state machine, leases, heartbeats, retries, outbox: control-plane issue',
+  async start({ config, bus, logger, registry, addCheck, setInfo }) {
+    if (!bus) throw new Error('the scheduler needs NATS');
+    await migrate(config.databaseUrl, (line) => logger.info(line));
+    const database = createDb(config.databaseUrl, { log: (line) => logger.warn(line) });
+    const metrics = new SchedulerMetrics(registry);
+    const relay = new OutboxRelay(
+      database.db,
+      bus,
+      {
+        stream: config.outbox.stream,
+        subjects: STATUS_STREAM_SUBJECTS,
+        pollIntervalMs: config.outbox.pollIntervalMs,
+        batchSize: config.outbox.batchSize,
+        maxAgeDays: config.outbox.maxAgeDays,
+        duplicateWindowMs: config.outbox.duplicateWindowMs,
+      },
+      logger,
+      metrics,
+    );
+    await relay.ensureStream().catch((err: unknown) => {
+      // Not fatal: the relay keeps trying, and status changes wait in the outbox meanwhile.
+      logger.warn({ err }, 'could not ensure the status stream yet');
+    });
+    relay.start();
+    const scheduler = new Scheduler({
+      options: config,
+      db: database.db,
+      bus,
+      logger,
+      metrics,
+      onTransition: () => relay.kick(),
+    });
+    scheduler.start();
+    addCheck('postgres', () => scheduler.health());
+    addCheck('outbox', () => relay.state());
+    setInfo('schedulerId', config.schedulerId);
+    setInfo('stages', config.stages);
+    setInfo('leaseMs', config.leaseMs);
+    logger.info(
+      { schedulerId: config.schedulerId, stages: config.stages, leaseMs: config.leaseMs },
+      'scheduler polling for runs',
     );
     return {
       async stop() {
-        poller.stop();
+        // Leases are not released: they run out, and another scheduler takes the runs over.
+        await scheduler.stop();
+        await relay.stop();
         await database.close();
       },
     };

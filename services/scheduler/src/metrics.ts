@@ -1,0 +1,80 @@
+import { Counter, Gauge, type Registry } from '@sie/telemetry';
+
+/** Every metric the scheduler exports (`/metrics` on its ops port). */
+export class SchedulerMetrics {
+  readonly runs: Gauge<'status'>;
+  readonly transitions: Counter<'to' | 'reason'>;
+  readonly claims: Counter<'kind'>;
+  readonly restarts: Counter;
+  readonly adoptions: Counter;
+  readonly outboxLag: Gauge;
+  readonly outboxPublished: Counter;
+  readonly nodes: Gauge;
+  readonly commandFailures: Counter<'stage' | 'verb'>;
+  readonly dbErrors: Counter<'op'>;
+  readonly staleWrites: Counter;
+
+  constructor(registry: Registry) {
+    const registers = [registry];
+    this.runs = new Gauge({
+      name: 'sie_scheduler_runs',
+      help: 'Runs in the runs table, per status',
+      labelNames: ['status'],
+      registers,
+    });
+    this.transitions = new Counter({
+      name: 'sie_scheduler_transitions_total',
+      help: 'Run transitions this scheduler made, per target state and reason',
+      labelNames: ['to', 'reason'],
+      registers,
+    });
+    this.claims = new Counter({
+      name: 'sie_scheduler_claims_total',
+      help: 'Runs claimed (leased) by this scheduler, per kind of work',
+      labelNames: ['kind'],
+      registers,
+    });
+    this.restarts = new Counter({
+      name: 'sie_scheduler_restarts_total',
+      help: 'Runs restarted because a stage went silent past its lease',
+      registers,
+    });
+    this.adoptions = new Counter({
+      name: 'sie_scheduler_adoptions_total',
+      help: 'Runs taken over from a scheduler that stopped renewing their lease, stages alive',
+      registers,
+    });
+    this.outboxLag = new Gauge({
+      name: 'sie_scheduler_outbox_lag',
+      help: 'Outbox rows not yet published',
+      registers,
+    });
+    this.outboxPublished = new Counter({
+      name: 'sie_scheduler_outbox_published_total',
+      help: 'Outbox rows this scheduler published to JetStream',
+      registers,
+    });
+    this.nodes = new Gauge({
+      name: 'sie_scheduler_nodes',
+      help: 'Nodes with at least one stage service announcing itself',
+      registers,
+    });
+    this.commandFailures = new Counter({
+      name: 'sie_scheduler_command_failures_total',
+      help: 'Commands to node stages that were refused or not answered',
+      labelNames: ['stage', 'verb'],
+      registers,
+    });
+    this.dbErrors = new Counter({
+      name: 'sie_scheduler_db_errors_total',
+      help: 'Database operations that failed',
+      labelNames: ['op'],
+      registers,
+    });
+    this.staleWrites = new Counter({
+      name: 'sie_scheduler_stale_writes_total',
+      help: 'Writes refused because the run changed under this scheduler (compare-and-set lost)',
+      registers,
+    });
+  }
+}

@@ -1,0 +1,585 @@
+import { performance } from 'node:perf_hooks';
+import {
+  allHeartbeatsSubject,
+  allNodeStatusSubject,
+  allStageReportsSubject,
+  type Bus,
+  type Subscription,
+} from '@sie/bus';
+import { Heartbeat, NodeStatus, StageEventKind, StageReport, type RunSpec } from '@sie/contracts';
+import type { Db, Run, RunStatus } from '@sie/db';
+import { StaleRunError } from '@sie/lifecycle';
+import {
+  pipelineConfigSchema,
+  runOutputSchema,
+  runSourceSchema,
+  toPipelineSpec,
+  toSourceSpec,
+} from '@sie/pipeline';
+import type { Logger } from '@sie/telemetry';
+import { NodeCommands } from './commands.js';
+import type { SchedulerConfig } from './config.js';
+import { HeartbeatTable, leaseDecision, stageName } from './heartbeats.js';
+import type { SchedulerMetrics } from './metrics.js';
+import { NodeDirectory } from './placement.js';
+import { failureMessage, isRecoverableRefusal, reasonForErrorCode } from './reasons.js';
+import {
+  RunStore,
+  viewOf,
+  type RenewEntry,
+  type RunView,
+  type TransitionOptions,
+} from './run-store.js';
+
+/** Message on runs no node has room for. */
+export const WAITING_MESSAGE = 'waiting for a node with capacity';
+
+/** Queue group of the stage-report subscription: one scheduler handles each report. */
+export const REPORTS_QUEUE = 'sie-scheduler';
+
+// Nodes announce themselves every ~2 s: until then an empty directory says nothing.
+const DIRECTORY_WARMUP_MS = 2500;
+
+/** A run whose lease this scheduler renews while its stages keep beating. */
+interface Supervised {
+  generation: number;
+  nodeId: string;
+  /** When supervision began (placement or adoption), monotonic ms. */
+  since: number;
+}
+
+export type SchedulerOptions = Pick<
+  SchedulerConfig,
+  | 'schedulerId'
+  | 'pollIntervalMs'
+  | 'leaseMs'
+  | 'commandTimeoutMs'
+  | 'maxRestarts'
+  | 'maxStartAttempts'
+  | 'stages'
+  | 'batchSize'
+  | 'nodeSilenceMs'
+>;
+
+export interface SchedulerDeps {
+  options: SchedulerOptions;
+  db: Db;
+  bus: Bus;
+  logger: Logger;
+  metrics: SchedulerMetrics;
+  /** Woken after every transition this scheduler commits (the outbox relay). */
+  onTransition?: () => void;
+  /** Monotonic milliseconds (tests may drive it). */
+  clock?: () => number;
+}
+
+/**
+ * The run state machine's driver. Each poll claims work from the runs table (`FOR UPDATE SKIP
+ * LOCKED`, then a lease of this scheduler): runs to stop, runs whose lease ran out, runs to
+ * place. Stage reports (one scheduler per report) move runs to active, failed or shutdown;
+ * heartbeats (seen by every scheduler) keep leases alive. Every write is compare-and-set on the
+ * run's status, generation and (for lease work) owner.
+ */
+export class Scheduler {
+  readonly nodes: NodeDirectory;
+  readonly heartbeats: HeartbeatTable;
+  private readonly store: RunStore;
+  private readonly commands: NodeCommands;
+  private readonly clock: () => number;
+  private readonly o: SchedulerOptions;
+  private readonly log: Logger;
+  private readonly metrics: SchedulerMetrics;
+  private readonly busy = new Set<string>();
+  private readonly supervised = new Map<string, Supervised>();
+  private readonly tasks = new Set<Promise<void>>();
+  private readonly subs: Subscription[] = [];
+  private startedAt = 0;
+  private pollTimer: NodeJS.Timeout | undefined;
+  private renewTimer: NodeJS.Timeout | undefined;
+  private polling = false;
+  private renewing = false;
+  private stopping = false;
+  private ticks = 0;
+  private pollError = '';
+  private renewError = '';
+
+  constructor(private readonly deps: SchedulerDeps) {
+    this.o = deps.options;
+    this.log = deps.logger;
+    this.metrics = deps.metrics;
+    this.clock = deps.clock ?? (() => performance.now());
+    this.nodes = new NodeDirectory(this.clock, this.o.nodeSilenceMs);
+    this.heartbeats = new HeartbeatTable(this.clock);
+    this.store = new RunStore(deps.db, this.o.schedulerId, this.o.leaseMs);
+    this.commands = new NodeCommands(deps.bus, this.o.commandTimeoutMs, this.metrics, this.log);
+  }
+
+  start(): void {
+    const { bus } = this.deps;
+    this.startedAt = this.clock();
+    this.subs.push(
+      bus.subscribe(allNodeStatusSubject(), NodeStatus, (s) => this.nodes.update(s)),
+      bus.subscribe(allHeartbeatsSubject(), Heartbeat, (hb) => this.heartbeats.record(hb)),
+      bus.subscribe(allStageReportsSubject(), StageReport, (r) => this.onReport(r), {
+        queue: REPORTS_QUEUE,
+      }),
+    );
+    this.pollTimer = setInterval(() => void this.poll(), this.o.pollIntervalMs);
+    this.renewTimer = setInterval(() => void this.renewLeases(), this.o.pollIntervalMs);
+    void this.poll();
+  }
+
+  /** Stops polling and waits (a while) for work in progress; leases are left to run out. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    clearInterval(this.pollTimer);
+    clearInterval(this.renewTimer);
+    for (const s of this.subs.splice(0)) s.unsubscribe();
+    const grace = new Promise<void>((resolve) => setTimeout(resolve, 5000).unref());
+    await Promise.race([Promise.allSettled([...this.tasks]), grace]);
+  }
+
+  /** 'ok' while the runs table can be polled and leases renewed. */
+  health(): string {
+    if (this.pollError) return `polling failing: ${this.pollError}`;
+    if (this.renewError) return `lease renewal failing: ${this.renewError}`;
+    return 'ok';
+  }
+
+  private uptime(): number {
+    return this.clock() - this.startedAt;
+  }
+
+  /** Only a scheduler that has watched heartbeats for a whole lease may judge an expired run. */
+  private canJudgeLeases(): boolean {
+    return this.uptime() >= this.o.leaseMs;
+  }
+
+  // ---------------------------------------------------------------- polling and claims
+
+  async poll(): Promise<void> {
+    if (this.polling || this.stopping) return;
+    this.polling = true;
+    try {
+      const { batchSize, stages } = this.o;
+      for (const run of await this.store.claim('shutdown', batchSize, [...this.busy])) {
+        this.claimed('shutdown', run, () => this.shutdown(run));
+      }
+      if (this.canJudgeLeases()) {
+        for (const run of await this.store.claim('expired', batchSize, [...this.busy])) {
+          this.claimed('expired', run, () => this.expired(run));
+        }
+      }
+      const room = this.nodes.rank(stages).reduce((n, c) => n + c.free, 0);
+      if (room > 0) {
+        const limit = Math.min(batchSize, room);
+        for (const run of await this.store.claim('startup', limit, [...this.busy])) {
+          this.claimed('startup', run, () => this.place(run));
+        }
+      } else if (this.uptime() >= DIRECTORY_WARMUP_MS) {
+        await this.store.markWaiting(WAITING_MESSAGE, batchSize);
+      }
+      await this.refreshGauges();
+      this.pollError = '';
+    } catch (err) {
+      this.metrics.dbErrors.inc({ op: 'poll' });
+      if (!this.pollError) this.log.warn({ err }, 'polling the runs table failed');
+      this.pollError = err instanceof Error ? err.message : String(err);
+    } finally {
+      this.polling = false;
+    }
+  }
+
+  private claimed(kind: string, run: Run, work: () => Promise<void>): void {
+    this.metrics.claims.inc({ kind });
+    this.log.debug(
+      { run: run.id, kind, status: run.status, generation: run.leaseGeneration },
+      'run claimed',
+    );
+    this.spawn(run.id, work);
+  }
+
+  /** Runs `work` on a run in the background; the run is busy (never claimed again) meanwhile. */
+  private spawn(runId: string, work: () => Promise<void>): void {
+    this.busy.add(runId);
+    const task = work()
+      .catch((err: unknown) => this.workFailed(runId, err))
+      .finally(() => {
+        this.busy.delete(runId);
+        this.tasks.delete(task);
+      });
+    this.tasks.add(task);
+  }
+
+  private background(what: string, work: () => Promise<unknown>): void {
+    const task = work()
+      .then(() => undefined)
+      .catch((err: unknown) => this.log.warn({ err }, `${what} failed`))
+      .finally(() => this.tasks.delete(task));
+    this.tasks.add(task);
+  }
+
+  private workFailed(runId: string, err: unknown): void {
+    if (err instanceof StaleRunError) {
+      this.metrics.staleWrites.inc();
+      this.supervised.delete(runId);
+      this.log.info(
+        { run: runId, err: err.message },
+        'run changed under this scheduler; left alone',
+      );
+      return;
+    }
+    this.metrics.dbErrors.inc({ op: 'run' });
+    this.log.warn({ run: runId, err }, 'working on a run failed; its lease will run out');
+  }
+
+  private async refreshGauges(): Promise<void> {
+    if (this.ticks++ % 10 === 0) this.heartbeats.prune(3 * this.o.leaseMs);
+    const counts = await this.store.countByStatus();
+    this.metrics.runs.reset();
+    for (const { status, n } of counts) this.metrics.runs.set({ status }, n);
+    this.metrics.outboxLag.set(await this.store.outboxLag());
+    this.metrics.nodes.set(this.nodes.knownNodes());
+  }
+
+  private async transition(
+    view: RunView,
+    to: RunStatus,
+    options: TransitionOptions,
+  ): Promise<void> {
+    const { change } = await this.store.transition(view, to, options);
+    this.metrics.transitions.inc({ to, reason: options.reason ?? '' });
+    this.log.info(
+      {
+        run: view.id,
+        from: view.status,
+        to,
+        reason: options.reason,
+        message: options.message,
+        generation: change.generation,
+      },
+      'run transition',
+    );
+    if (to === 'failed' || to === 'inactive' || to === 'init_startup')
+      this.supervised.delete(view.id);
+    this.deps.onTransition?.();
+  }
+
+  // ---------------------------------------------------------------- placement
+
+  /**
+   * Places a run waiting in `init_startup`: the best node gets the run at a new generation
+   * (`in_startup_processing`), then every stage is asked to start it. A refusal or no answer
+   * tries the next node; an error no node can fix fails the run at once.
+   */
+  private async place(claimed: Run, avoid: ReadonlySet<string> = new Set()): Promise<void> {
+    let view = viewOf(claimed);
+    const spec = await this.buildSpec(claimed);
+    if (typeof spec === 'string') {
+      await this.transition(view, 'failed', { reason: 'config_error', message: spec });
+      return;
+    }
+    const { stages, maxStartAttempts } = this.o;
+    const exclude = new Set<string>();
+    let attempts = claimed.attempts;
+    let lastFailure = '';
+    for (;;) {
+      const node = this.nodes.rank(stages, { exclude, avoid })[0];
+      if (!node) {
+        const why = lastFailure ? ` (last start failed: ${lastFailure})` : '';
+        await this.store.release(view, `${WAITING_MESSAGE}${why}`);
+        return;
+      }
+      const nodeId = node.nodeId;
+      const generation = view.generation + 1;
+      attempts += 1;
+      this.nodes.notePlaced(nodeId, view.id);
+      try {
+        await this.transition(view, 'in_startup_processing', {
+          reason: 'placed',
+          message: `placed on node ${nodeId}`,
+          attempt: attempts,
+          set: { leaseGeneration: generation, nodeId, attempts },
+        });
+      } catch (err) {
+        this.nodes.forgetPlaced(nodeId, view.id);
+        throw err;
+      }
+      view = { ...view, status: 'in_startup_processing', generation };
+      this.supervised.set(view.id, { generation, nodeId, since: this.clock() });
+      const outcome = await this.commands.start(nodeId, stages, { ...spec, generation });
+      if (outcome.ok) return;
+
+      this.nodes.forgetPlaced(nodeId, view.id);
+      this.supervised.delete(view.id);
+      const message = `${outcome.stage} on node ${nodeId}: ${outcome.message} (${outcome.code})`;
+      if (!isRecoverableRefusal(outcome.code)) {
+        await this.transition(view, 'failed', {
+          reason: reasonForErrorCode(outcome.code),
+          message: failureMessage(outcome.stage, { code: outcome.code, message: outcome.message }),
+          attempt: attempts,
+        });
+        return;
+      }
+      if (attempts >= maxStartAttempts) {
+        await this.transition(view, 'failed', {
+          reason: 'internal_error',
+          message: `could not start the run in ${attempts} attempt(s); last: ${message}`,
+          attempt: attempts,
+        });
+        return;
+      }
+      await this.transition(view, 'init_startup', {
+        reason: 'start_failed',
+        message,
+        attempt: attempts,
+        set: { nodeId: null },
+      });
+      view = { ...view, status: 'init_startup' };
+      exclude.add(nodeId);
+      lastFailure = message;
+    }
+  }
+
+  /** The start command's run (generation filled in per placement), or why the run cannot start. */
+  private async buildSpec(run: Run): Promise<RunSpec | string> {
+    const { pipeline } = await this.store.startContext(run);
+    const config = pipelineConfigSchema.safeParse(pipeline.config);
+    if (!config.success)
+      return `pipeline ${pipeline.id} config is invalid: ${issues(config.error)}`;
+    const source = runSourceSchema.safeParse(run.source);
+    if (!source.success) return `run source is invalid: ${issues(source.error)}`;
+    const output = runOutputSchema.safeParse(run.output);
+    if (!output.success) return `run output is invalid: ${issues(output.error)}`;
+    return {
+      runId: run.id,
+      tenantId: run.tenantId,
+      generation: run.leaseGeneration,
+      pipeline: toPipelineSpec(pipeline.modelId, config.data),
+      source: toSourceSpec(source.data),
+      outputPath: output.data.path ?? run.id,
+    };
+  }
+
+  // ---------------------------------------------------------------- shutdown
+
+  /**
+   * Stops a run: `→ init_shutdown` (when it was still starting or running), then, when it is on
+   * a node, `in_shutdown_processing` and a stop to every stage; `inactive` once they answered or
+   * the command deadline passed (a node that does not answer cannot run this generation on).
+   */
+  private async shutdown(run: Run): Promise<void> {
+    let view = viewOf(run);
+    this.supervised.delete(run.id);
+    const why = run.reasonCode === 'source_ended' ? 'source_ended' : 'stop_requested';
+    if (
+      view.status === 'init_startup' ||
+      view.status === 'in_startup_processing' ||
+      view.status === 'active'
+    ) {
+      await this.transition(view, 'init_shutdown', { reason: why, message: 'stop requested' });
+      view = { ...view, status: 'init_shutdown' };
+    }
+    const nodeId = run.nodeId;
+    if (!nodeId) {
+      await this.transition(view, 'inactive', { reason: why, message: 'was not placed on a node' });
+      return;
+    }
+    if (view.status === 'init_shutdown') {
+      await this.transition(view, 'in_shutdown_processing', {
+        reason: why,
+        message: `stopping on node ${nodeId}`,
+      });
+      view = { ...view, status: 'in_shutdown_processing' };
+    }
+    const result = await this.commands.stop(
+      nodeId,
+      this.o.stages,
+      run.id,
+      view.generation,
+      why === 'source_ended' ? 'source ended' : 'stop requested',
+    );
+    const message =
+      result.unanswered.length === 0
+        ? `stopped on node ${nodeId}`
+        : `stopped on node ${nodeId}; no answer from ${result.unanswered.join(', ')} within ${this.o.commandTimeoutMs} ms`;
+    await this.transition(view, 'inactive', { reason: why, message });
+  }
+
+  // ---------------------------------------------------------------- leases
+
+  /**
+   * A run whose lease ran out. Its stages all beating at its generation: its scheduler died, so
+   * this one adopts it as it is. Otherwise a stage went silent: the old generation is stopped
+   * (best effort) and the run restarts, or fails once it used up its restarts.
+   */
+  private async expired(run: Run): Promise<void> {
+    const view = viewOf(run);
+    const { leaseMs, stages, maxRestarts } = this.o;
+    const decision = leaseDecision({
+      stages,
+      generation: view.generation,
+      now: this.clock(),
+      leaseMs,
+      last: (stage) => this.heartbeats.last(run.id, stage, view.generation),
+    });
+    if (decision.silent.length === 0) {
+      this.supervised.set(run.id, {
+        generation: view.generation,
+        nodeId: run.nodeId ?? '',
+        since: this.clock(),
+      });
+      this.metrics.adoptions.inc();
+      this.log.info(
+        { run: run.id, previousOwner: run.leaseOwner, generation: view.generation },
+        'adopted a run whose scheduler stopped renewing its lease',
+      );
+      return;
+    }
+    const oldNode = run.nodeId;
+    const silent = `${decision.silent.join(', ')} silent for more than ${leaseMs} ms${oldNode ? ` on node ${oldNode}` : ''}`;
+    if (oldNode) {
+      // Not awaited: a dead node would hold the restart for the whole command deadline, and a
+      // stop of the old generation cannot touch the new one (the stages fence by generation).
+      this.background('stopping the old generation', () =>
+        this.commands.stop(oldNode, stages, run.id, view.generation, `restart: ${silent}`),
+      );
+    }
+    if (run.restarts >= maxRestarts) {
+      await this.transition(view, 'failed', {
+        reason: 'restart_limit',
+        message: `${silent}; restarted ${run.restarts} time(s) already (limit ${maxRestarts})`,
+      });
+      return;
+    }
+    const restarts = run.restarts + 1;
+    await this.transition(view, 'init_startup', {
+      reason: 'restart',
+      message: `restart ${restarts} of ${maxRestarts}: ${silent}`,
+      attempt: restarts,
+      set: { restarts, attempts: 0, nodeId: null },
+    });
+    this.metrics.restarts.inc();
+    await this.place(
+      { ...run, status: 'init_startup', restarts, attempts: 0, nodeId: null },
+      new Set(oldNode ? [oldNode] : []),
+    );
+  }
+
+  /**
+   * Renews the leases this scheduler holds: runs it is working on unconditionally, supervised
+   * runs only while every stage beats at the run's generation. A run whose stages fell silent
+   * is not renewed: its lease runs out and the claim that follows restarts it.
+   */
+  async renewLeases(): Promise<void> {
+    if (this.renewing || this.stopping) return;
+    this.renewing = true;
+    try {
+      const now = this.clock();
+      const { stages, leaseMs } = this.o;
+      const entries: RenewEntry[] = [];
+      for (const [id, s] of this.supervised) {
+        if (this.busy.has(id)) continue;
+        const d = leaseDecision({
+          stages,
+          generation: s.generation,
+          now,
+          leaseMs,
+          last: (stage) => this.heartbeats.last(id, stage, s.generation),
+        });
+        if (d.renewForMs !== undefined) {
+          entries.push({ id, generation: s.generation, forMs: d.renewForMs });
+        } else if (now - s.since > leaseMs) {
+          this.supervised.delete(id);
+          this.log.info(
+            { run: id, node: s.nodeId, silent: d.silent, generation: s.generation },
+            'stages silent: letting the lease run out',
+          );
+        }
+      }
+      const renewed = await this.store.renew(entries);
+      for (const e of entries) if (!renewed.has(e.id)) this.supervised.delete(e.id);
+      await this.store.holdBusy([...this.busy]);
+      this.renewError = '';
+    } catch (err) {
+      this.metrics.dbErrors.inc({ op: 'renew' });
+      if (!this.renewError) this.log.warn({ err }, 'renewing leases failed');
+      this.renewError = err instanceof Error ? err.message : String(err);
+    } finally {
+      this.renewing = false;
+    }
+  }
+
+  // ---------------------------------------------------------------- stage reports
+
+  /** A stage's report moves its run (ignored unless it is about the run's current generation). */
+  private async onReport(report: StageReport): Promise<void> {
+    const stage = stageName(report.stage);
+    const kind = report.kind;
+    if (kind === StageEventKind.STAGE_EVENT_KIND_RECONNECTING) {
+      this.log.info(
+        { run: report.runId, stage, attempt: report.attempt, err: report.error },
+        'stage reconnecting',
+      );
+      return;
+    }
+    const relevant =
+      kind === StageEventKind.STAGE_EVENT_KIND_FAILED ||
+      (stage === 'ingest' &&
+        (kind === StageEventKind.STAGE_EVENT_KIND_STARTED ||
+          kind === StageEventKind.STAGE_EVENT_KIND_ENDED));
+    if (!relevant) return;
+    const run = await this.store.get(report.runId);
+    if (!run || run.leaseGeneration !== report.generation) return;
+    if (run.status !== 'in_startup_processing' && run.status !== 'active') return;
+    const view = viewOf(run);
+    try {
+      if (kind === StageEventKind.STAGE_EVENT_KIND_STARTED) {
+        if (run.status !== 'in_startup_processing') return;
+        await this.transition(view, 'active', {
+          lease: 'any',
+          reason: 'source_connected',
+          message: `source connected on node ${report.nodeId}`,
+          attempt: report.attempt,
+        });
+      } else if (kind === StageEventKind.STAGE_EVENT_KIND_FAILED) {
+        await this.transition(view, 'failed', {
+          lease: 'any',
+          reason: reasonForErrorCode(report.error?.code),
+          message: failureMessage(stage, report.error),
+          attempt: report.attempt,
+        });
+        const nodeId = run.nodeId;
+        const others = this.o.stages.filter((s) => s !== stage);
+        if (nodeId && others.length > 0) {
+          this.background('stopping the other stages of a failed run', () =>
+            this.commands.stop(nodeId, others, run.id, view.generation, `${stage} failed`),
+          );
+        }
+      } else {
+        // ENDED: this scheduler takes the run and shuts it down now.
+        await this.transition(view, 'init_shutdown', {
+          lease: 'take',
+          reason: 'source_ended',
+          message: 'the source ended',
+        });
+        if (!this.busy.has(run.id)) {
+          const ended: Run = { ...run, status: 'init_shutdown', reasonCode: 'source_ended' };
+          this.spawn(run.id, () => this.shutdown(ended));
+        }
+      }
+    } catch (err) {
+      if (!(err instanceof StaleRunError)) throw err;
+      this.metrics.staleWrites.inc();
+      this.log.debug({ run: run.id, err: err.message }, 'report about a run that moved on');
+    }
+  }
+}
+
+function issues(error: {
+  issues: ReadonlyArray<{ path: PropertyKey[]; message: string }>;
+}): string {
+  return error.issues
+    .map((i) => `${i.path.map(String).join('.') || '(root)'}: ${i.message}`)
+    .join('; ');
+}
