@@ -20,6 +20,7 @@ export {
   runEventsSubject,
   runIdFromSubject,
   runStageReportsSubject,
+  runStatusStreamSubjects,
   runStatusSubject,
   stageControlSubject,
   stageReportSubject,

@@ -7,6 +7,7 @@ import {
   heartbeatSubject,
   runEventsSubject,
   runIdFromSubject,
+  runStatusStreamSubjects,
   runStatusSubject,
   stageReportSubject,
   tenantEventsSubject,
@@ -20,6 +21,7 @@ test('subjects follow the documented layout', () => {
   assert.equal(heartbeatSubject('r1', 'ingest'), 'sie.hb.r1.ingest');
   assert.equal(stageReportSubject('r1', 'render'), 'sie.rpt.r1.render');
   assert.equal(runStatusSubject('t1', 'r1'), 'sie.status.t1.r1');
+  assert.equal(runStatusStreamSubjects(), 'sie.status.>');
   assert.equal(controlSubject('node-a', 'ingest', 'start'), 'sie.ctl.node-a.ingest.start');
   assert.equal(runIdFromSubject('sie.det.r_9'), 'r_9');
 });

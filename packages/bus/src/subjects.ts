@@ -55,6 +55,12 @@ export const allStageReportsSubject = (): string => 'sie.rpt.*.*';
 export const runStatusSubject = (tenantId: string, runId: string): string =>
   `sie.status.${token(tenantId, 'tenant id')}.${token(runId, 'run id')}`;
 export const allRunStatusSubject = (): string => 'sie.status.*.*';
+/**
+ * The subject filter of the JetStream status stream (the outbox relay's): every run status
+ * subject. Streams already created carry this exact filter, and a scheduler that asked for
+ * another one would find its stream "with other subjects", so it stays `>`.
+ */
+export const runStatusStreamSubjects = (): string => 'sie.status.>';
 
 export const controlSubject = (nodeId: string, stage: StageName, verb: ControlVerb): string =>
   `sie.ctl.${token(nodeId, 'node id')}.${stage}.${verb}`;

@@ -54,15 +54,13 @@ after(async () => {
 async function newRun(): Promise<string> {
   const id = newId('run');
   await handle.db.transaction(async (tx) => {
-    await tx
-      .insert(runs)
-      .values({
-        id,
-        tenantId: 't1',
-        pipelineId: 'p1',
-        pipelineVersion: 1,
-        source: { url: '/v.avi' },
-      });
+    await tx.insert(runs).values({
+      id,
+      tenantId: 't1',
+      pipelineId: 'p1',
+      pipelineVersion: 1,
+      source: { url: '/v.avi' },
+    });
     await recordRunCreated(tx, { runId: id, tenantId: 't1', actor: 'test' });
   });
   return id;

@@ -3,6 +3,10 @@ import { z } from 'zod';
 export const DECODER_TYPES = ['yolox', 'yolo', 'classify'] as const;
 export type DecoderType = (typeof DECODER_TYPES)[number];
 
+/** Where the resized image sits in the network input: top-left (YOLOX) or center (Ultralytics). */
+export const LETTERBOX_PLACEMENTS = ['top-left', 'center'] as const;
+export type Letterbox = (typeof LETTERBOX_PLACEMENTS)[number];
+
 const nms = {
   /** IoU above which NMS drops the weaker of two boxes of one class. */
   nmsIou: z.number().gt(0).max(1).optional(),
@@ -63,8 +67,7 @@ export const modelMetadataSchema = z
     pixelScale: z.number().positive().max(1000).default(1),
     /** Letterbox padding in 0-255 units. */
     padValue: z.number().min(0).max(255).default(114),
-    /** Where the resized image sits in the input: top-left (YOLOX) or center (Ultralytics). */
-    letterbox: z.enum(['top-left', 'center']).default('top-left'),
+    letterbox: z.enum(LETTERBOX_PLACEMENTS).default('top-left'),
   })
   .superRefine((m, ctx) => {
     const implied = TASK_OF_DECODER[m.decoder.type];

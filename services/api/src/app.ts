@@ -1,6 +1,7 @@
 import multipart from '@fastify/multipart';
 import type { Bus } from '@sie/bus';
 import type { Db } from '@sie/db';
+import type { InferenceApi } from '@sie/models';
 import type { HealthReport, Logger, Registry } from '@sie/telemetry';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { modelStoreDir, type ApiConfig } from './config.js';
@@ -8,7 +9,6 @@ import type { RouteContext } from './context.js';
 import { installErrorHandling } from './http/error-handler.js';
 import { installHttpMetrics } from './http/metrics.js';
 import { RouteCatalog } from './http/route.js';
-import type { InferenceApi } from './inference/client.js';
 import { LatestDetections } from './latest-detections.js';
 import { workerModelInspector, type ModelInspector } from './models/inspect.js';
 import { registerModelRoutes } from './models/routes.js';

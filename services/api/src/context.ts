@@ -1,8 +1,8 @@
 import type { Db } from '@sie/db';
+import type { InferenceApi } from '@sie/models';
 import type { FastifyInstance } from 'fastify';
 import type { ApiConfig } from './config.js';
 import type { RouteCatalog } from './http/route.js';
-import type { InferenceApi } from './inference/client.js';
 import type { ModelInspector } from './models/inspect.js';
 import type { ModelStore } from './models/store.js';
 

@@ -1,9 +1,9 @@
 #!/usr/bin/env node
 import { createDb, migrate } from '@sie/db';
+import { InferenceGateway } from '@sie/models';
 import { runService } from '@sie/service-kit';
 import { startApiServer } from './app.js';
 import { API_ENV_ALIASES, apiConfigSchema, modelStoreDir } from './config.js';
-import { GrpcInference } from './inference/client.js';
 
 await runService({
   service: 'api',
@@ -24,7 +24,7 @@ await runService({
       );
     }, 5000);
     addCheck('postgres', () => dbState);
-    const inference = new GrpcInference({
+    const inference = new InferenceGateway({
       url: config.inference.url,
       detectTimeoutMs: config.inference.timeoutMs,
       loadTimeoutMs: config.inference.loadTimeoutMs,

@@ -4,7 +4,7 @@ export type { InferenceConfig } from './config.js';
 export { createDecoder } from './decoders/factory.js';
 export { iou, nmsPerClass } from './decoders/nms.js';
 export type { DecodeOptions, Decoder, DecoderIo, RawDetection } from './decoders/types.js';
-export { ERROR_CODE_KEY, ERROR_INFO_KEY, sieErrorFromGrpc, toGrpcError } from './grpc/errors.js';
+export { toGrpcError } from './grpc/errors.js';
 export { COCO_CLASS_NAMES } from './models/coco.js';
 export { MODEL_ID_PATTERN, modelConfigSchema } from './models/spec.js';
 export type { DecoderConfig, DecoderType, ModelConfig } from './models/spec.js';

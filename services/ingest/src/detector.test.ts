@@ -1,9 +1,14 @@
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
-import { Metadata, status, type ServiceError } from '@grpc/grpc-js';
-import { ErrorInfo, PixelFormat, type FrameRef } from '@sie/contracts';
-import { FrameOverwrittenError } from '@sie/errors';
-import { detectErrorFromGrpc } from './index.js';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { PixelFormat, type FrameRef } from '@sie/contracts';
+import { ModelNotFoundError, TimeoutError, UnavailableError } from '@sie/errors';
+import { findFreePort } from '@sie/infra';
+import { context } from '@sie/telemetry';
+import { GrpcDetector, type DetectCall } from './index.js';
+import { FakeInferenceForTest } from './testing/fake-inference.js';
 
 const frame: FrameRef = {
   runId: 'r1',
@@ -18,38 +23,57 @@ const frame: FrameRef = {
   byteLength: 12,
 };
 
-const grpcError = (code: status, details: string, metadata = new Metadata()): ServiceError =>
-  Object.assign(new Error(details), { code, details, metadata });
+const call = (modelId: string): DetectCall => ({ modelId, frame, scoreThreshold: 0, classes: [] });
 
-test('the error the inference service put in the trailers is rebuilt', () => {
-  const md = new Metadata();
-  const payload = new FrameOverwrittenError('run-r1', 9, 17).toPayload();
-  md.set('sie-error-bin', Buffer.from(ErrorInfo.encode(payload).finish()));
-  const err = detectErrorFromGrpc(
-    grpcError(status.ABORTED, payload.message, md),
-    { modelId: 'm', frame },
-    1000,
-  );
-  assert.ok(err instanceof FrameOverwrittenError);
-  assert.equal(err.foundSeq, 17);
+let dir: string;
+let fake: FakeInferenceForTest;
 
-  const codeOnly = new Metadata();
-  codeOnly.set('sie-error-code', 'model_not_found');
-  const e2 = detectErrorFromGrpc(
-    grpcError(status.NOT_FOUND, 'gone', codeOnly),
-    { modelId: 'm', frame },
-    1000,
-  );
-  assert.equal(e2.code, 'model_not_found');
+before(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'sie-detector-test-'));
+  fake = await FakeInferenceForTest.start({
+    frameStoreDir: dir,
+    unknownModels: ['gone'],
+    unavailableModels: ['busy'],
+    delayMs: { slow: 1000 },
+  });
 });
 
-test('without trailers, the gRPC status decides', () => {
-  const call = { modelId: 'm', frame };
-  const code = (s: status, details = 'x') =>
-    detectErrorFromGrpc(grpcError(s, details), call, 500).code;
-  assert.equal(code(status.UNAVAILABLE), 'unavailable');
-  assert.equal(code(status.DEADLINE_EXCEEDED), 'timeout');
-  assert.equal(code(status.ABORTED), 'frame_overwritten');
-  assert.equal(code(status.NOT_FOUND, 'model m is not loaded'), 'model_not_found');
-  assert.equal(code(status.INTERNAL), 'internal_error');
+after(async () => {
+  await fake.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+test("the service's errors come back as their own classes (rebuilt from the trailers)", async () => {
+  const detector = new GrpcDetector({ url: fake.url, timeoutMs: 2000 });
+  try {
+    await assert.rejects(
+      detector.detect(call('gone'), context.active()),
+      (e: unknown) => e instanceof ModelNotFoundError && e.modelId === 'gone',
+    );
+    await assert.rejects(
+      detector.detect(call('busy'), context.active()),
+      (e: unknown) => e instanceof UnavailableError && /fake inference/.test(e.message),
+    );
+    assert.equal(detector.health(), 'ok');
+  } finally {
+    detector.close();
+  }
+});
+
+test('a missed deadline is a timeout and nothing listening is unavailable', async () => {
+  const slow = new GrpcDetector({ url: fake.url, timeoutMs: 100 });
+  const nowhere = new GrpcDetector({ url: `127.0.0.1:${await findFreePort()}`, timeoutMs: 2000 });
+  try {
+    await assert.rejects(
+      slow.detect(call('slow'), context.active()),
+      (e: unknown) => e instanceof TimeoutError && e.operation === 'Detect' && e.timeoutMs === 100,
+    );
+    await assert.rejects(
+      nowhere.detect(call('m'), context.active()),
+      (e: unknown) => e instanceof UnavailableError,
+    );
+  } finally {
+    slow.close();
+    nowhere.close();
+  }
 });

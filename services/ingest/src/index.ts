@@ -1,7 +1,7 @@
 export { INGEST_ENV_ALIASES, ingestConfigSchema } from './config.js';
 export type { IngestConfig, RetryConfig } from './config.js';
-export { GrpcDetector, detectErrorFromGrpc } from './detector.js';
-export type { DetectCall, Detector } from './detector.js';
+export { GrpcDetector } from './detector.js';
+export type { DetectCall, Detector, GrpcDetectorOptions } from './detector.js';
 export { StaleGenerationError } from './errors.js';
 export { startIngest } from './service.js';
 export type { IngestOverrides } from './service.js';

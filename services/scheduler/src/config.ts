@@ -44,8 +44,13 @@ export const schedulerConfigSchema = z.strictObject({
    * announce interval the node itself states.
    */
   nodeSilenceMs: z.number().int().min(0).default(0),
-  /** host:port of the node's inference gRPC service, to load a run's model before it starts. */
+  /**
+   * host:port of the node's inference gRPC service: a run's model is loaded there (LoadModel)
+   * before the run starts. Unset: nothing is loaded (the node's own config may preload models).
+   */
   inferenceUrl: z.string().min(1).optional(),
+  /** Deadline of one LoadModel (a load builds a session in every inference worker). */
+  modelLoadTimeoutMs: ms().default(60_000),
   /** Unused by the scheduler (shared deployment key). */
   modelStoreDir: z.string().optional(),
   outbox: z

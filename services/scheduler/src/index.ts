@@ -7,11 +7,16 @@ export type { SchedulableStage, SchedulerConfig } from './config.js';
 export { HeartbeatTable, leaseDecision, stageName } from './heartbeats.js';
 export type { LeaseDecision, LeaseInput } from './heartbeats.js';
 export { SchedulerMetrics } from './metrics.js';
-export { OutboxRelay, STATUS_STREAM_SUBJECTS } from './outbox-relay.js';
+export { OutboxRelay } from './outbox-relay.js';
 export type { OutboxRelayOptions } from './outbox-relay.js';
 export { NodeDirectory, chooseNode, isPresent, rankNodes } from './placement.js';
 export type { Candidate, NodeView, PlacementInput, StagePresence } from './placement.js';
-export { failureMessage, isRecoverableRefusal, reasonForErrorCode } from './reasons.js';
+export {
+  failureMessage,
+  isModelFault,
+  isRecoverableRefusal,
+  reasonForErrorCode,
+} from './reasons.js';
 export { RunStore, viewOf } from './run-store.js';
 export type { RenewEntry, RunView, TransitionOptions } from './run-store.js';
 export { REPORTS_QUEUE, Scheduler, WAITING_MESSAGE } from './scheduler.js';

@@ -1,9 +1,10 @@
 #!/usr/bin/env node
 import { createDb, migrate } from '@sie/db';
+import { InferenceGateway } from '@sie/models';
 import { runService } from '@sie/service-kit';
 import { SCHEDULER_ENV_ALIASES, schedulerConfigSchema } from './config.js';
 import { SchedulerMetrics } from './metrics.js';
-import { OutboxRelay, STATUS_STREAM_SUBJECTS } from './outbox-relay.js';
+import { OutboxRelay } from './outbox-relay.js';
 import { Scheduler } from './scheduler.js';
 
 await runService({
@@ -21,7 +22,6 @@ await runService({
       bus,
       {
         stream: config.outbox.stream,
-        subjects: STATUS_STREAM_SUBJECTS,
         pollIntervalMs: config.outbox.pollIntervalMs,
         batchSize: config.outbox.batchSize,
         maxAgeDays: config.outbox.maxAgeDays,
@@ -35,12 +35,24 @@ await runService({
       logger.warn({ err }, 'could not ensure the status stream yet');
     });
     relay.start();
+    const inference = config.inferenceUrl
+      ? new InferenceGateway({
+          url: config.inferenceUrl,
+          // The scheduler never calls Detect; the deadline only has to be set.
+          detectTimeoutMs: config.commandTimeoutMs,
+          loadTimeoutMs: config.modelLoadTimeoutMs,
+        })
+      : undefined;
+    if (!inference) {
+      logger.info('no inferenceUrl: run models are not loaded before their start');
+    }
     const scheduler = new Scheduler({
       options: config,
       db: database.db,
       bus,
       logger,
       metrics,
+      models: inference,
       onTransition: () => relay.kick(),
     });
     scheduler.start();
@@ -49,6 +61,7 @@ await runService({
     setInfo('schedulerId', config.schedulerId);
     setInfo('stages', config.stages);
     setInfo('leaseMs', config.leaseMs);
+    setInfo('inference', config.inferenceUrl ?? 'unset (models are not loaded before a start)');
     logger.info(
       { schedulerId: config.schedulerId, stages: config.stages, leaseMs: config.leaseMs },
       'scheduler polling for runs',
@@ -57,6 +70,7 @@ await runService({
       async stop() {
         // Leases are not released: they run out, and another scheduler takes the runs over.
         await scheduler.stop();
+        inference?.close();
         await relay.stop();
         await database.close();
       },

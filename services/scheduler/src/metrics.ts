@@ -13,6 +13,7 @@ export class SchedulerMetrics {
   readonly commandFailures: Counter<'stage' | 'verb'>;
   readonly dbErrors: Counter<'op'>;
   readonly staleWrites: Counter;
+  readonly modelLoads: Counter<'outcome'>;
 
   constructor(registry: Registry) {
     const registers = [registry];
@@ -74,6 +75,12 @@ export class SchedulerMetrics {
     this.staleWrites = new Counter({
       name: 'sie_scheduler_stale_writes_total',
       help: 'Writes refused because the run changed under this scheduler (compare-and-set lost)',
+      registers,
+    });
+    this.modelLoads = new Counter({
+      name: 'sie_scheduler_model_loads_total',
+      help: "LoadModel calls before a run's start, per outcome (ok or the error code)",
+      labelNames: ['outcome'],
       registers,
     });
   }

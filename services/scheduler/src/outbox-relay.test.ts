@@ -25,8 +25,8 @@ let natsDir: string;
 let bus: Bus;
 
 const options: OutboxRelayOptions = {
+  // No `subjects`: the default (@sie/bus' runStatusStreamSubjects) is what the stream gets.
   stream: 'SIE_STATUS',
-  subjects: ['sie.status.>'],
   pollIntervalMs: 50,
   batchSize: 7,
   maxAgeDays: 7,

@@ -1,4 +1,4 @@
-import type { Bus } from '@sie/bus';
+import { runStatusStreamSubjects, type Bus } from '@sie/bus';
 import { outbox, type Db } from '@sie/db';
 import type { Logger } from '@sie/telemetry';
 import { asc, inArray, isNull, sql } from 'drizzle-orm';
@@ -7,8 +7,8 @@ import type { SchedulerMetrics } from './metrics.js';
 export interface OutboxRelayOptions {
   /** JetStream stream that keeps the status subjects. */
   stream: string;
-  /** Subjects the stream captures. */
-  subjects: string[];
+  /** Subjects the stream captures; every run status subject (`sie.status.>`) by default. */
+  subjects?: string[];
   pollIntervalMs: number;
   batchSize: number;
   maxAgeDays: number;
@@ -23,9 +23,6 @@ export interface OutboxRelayOptions {
 const RELAY_LOCK_KEY = '3345445991227683942';
 
 const NANOS_PER_MS = 1_000_000;
-
-/** What the status stream captures: every `sie.status.<tenant>.<run>` (runStatusSubject). */
-export const STATUS_STREAM_SUBJECTS = ['sie.status.>'];
 
 /**
  * Publishes the transactional outbox to JetStream: rows written with each run transition are sent
@@ -53,9 +50,10 @@ export class OutboxRelay {
   /** Creates the stream when it does not exist (idempotent; every scheduler calls it). */
   async ensureStream(): Promise<void> {
     const jsm = await this.bus.nc.jetstreamManager();
+    const subjects = this.options.subjects ?? [runStatusStreamSubjects()];
     const config = {
       name: this.options.stream,
-      subjects: this.options.subjects,
+      subjects,
       max_age: Math.round(this.options.maxAgeDays * 86_400_000) * NANOS_PER_MS,
       duplicate_window: this.options.duplicateWindowMs * NANOS_PER_MS,
       max_bytes: 1024 * 1024 * 1024,
@@ -66,7 +64,7 @@ export class OutboxRelay {
       // Created by another process, maybe with other limits: use it as it is.
       const info = await jsm.streams.info(this.options.stream).catch(() => undefined);
       if (!info) throw err;
-      const missing = this.options.subjects.filter((s) => !info.config.subjects.includes(s));
+      const missing = subjects.filter((s) => !info.config.subjects.includes(s));
       if (missing.length > 0) {
         this.logger.warn(
           { stream: this.options.stream, subjects: info.config.subjects, missing },

@@ -52,3 +52,20 @@ export function isRecoverableRefusal(code: string | undefined): boolean {
       return true;
   }
 }
+
+/**
+ * Whether a failed LoadModel fails the run: the model itself (its file or its spec) is wrong and
+ * no retry or other node can fix it. Anything else (inference down or slow, an internal error) is
+ * a failed placement, tried again later.
+ */
+export function isModelFault(code: string | undefined): boolean {
+  switch (code) {
+    case 'model_error':
+    case 'model_not_found':
+    case 'invalid_argument':
+    case 'config_invalid':
+      return true;
+    default:
+      return false;
+  }
+}

@@ -9,8 +9,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, afterEach, before, test } from 'node:test';
 import { Bus } from '@sie/bus';
-import { StageEventKind } from '@sie/contracts';
-import { createDb, migrate, runTransitions, runs, type DbHandle, type Run } from '@sie/db';
+import { ModelState, StageEventKind, type ModelInfo, type ModelSpec } from '@sie/contracts';
+import { createDb, migrate, models, runTransitions, runs, type DbHandle, type Run } from '@sie/db';
+import { ModelError, UnavailableError } from '@sie/errors';
 import {
   findFreePort,
   freshDatabase,
@@ -18,6 +19,7 @@ import {
   type NatsServer,
   type TestDatabase,
 } from '@sie/infra';
+import type { ModelLoader } from '@sie/models';
 import { Registry } from '@sie/telemetry';
 import { asc, eq, inArray, notInArray } from 'drizzle-orm';
 import { SchedulerMetrics } from './metrics.js';
@@ -69,7 +71,11 @@ function node(options: ConstructorParameters<typeof FakeNode>[2] = {}): FakeNode
   return n;
 }
 
-function scheduler(id: string, options: Partial<SchedulerOptions> = {}): Scheduler {
+function scheduler(
+  id: string,
+  options: Partial<SchedulerOptions> = {},
+  loader?: ModelLoader,
+): Scheduler {
   const s = new Scheduler({
     options: {
       schedulerId: id,
@@ -87,6 +93,7 @@ function scheduler(id: string, options: Partial<SchedulerOptions> = {}): Schedul
     bus,
     logger: quietLogger(),
     metrics: new SchedulerMetrics(new Registry()),
+    models: loader,
   });
   s.start();
   cleanups.push(() => s.stop());
@@ -362,4 +369,93 @@ test('a scheduler that dies: another adopts its runs as they are once the lease 
   }
   // s-b may judge only after watching heartbeats for a lease; then the lease must have run out.
   assert.ok(took < 2 * LEASE_MS + 1000, `adoption took ${took} ms`);
+});
+
+/** A stand-in inference service: records every LoadModel; `answer` decides each outcome. */
+class FakeLoader implements ModelLoader {
+  readonly specs: ModelSpec[] = [];
+  constructor(private readonly answer: (spec: ModelSpec, n: number) => Error | undefined) {}
+  loadModel(spec: ModelSpec): Promise<ModelInfo> {
+    this.specs.push(spec);
+    const err = this.answer(spec, this.specs.length);
+    if (err) return Promise.reject(err);
+    return Promise.resolve({
+      spec,
+      state: ModelState.MODEL_STATE_READY,
+      executionProvider: 'cpu',
+      inputName: 'images',
+      inputShape: [],
+      outputName: 'output',
+      outputShape: [],
+      error: undefined,
+    });
+  }
+}
+
+test("the run's model is loaded before any stage starts; a model that cannot load fails the run", async () => {
+  const n = node();
+  let startedBeforeLoad = -1;
+  let current = '';
+  const loader = new FakeLoader((spec) => {
+    startedBeforeLoad = n.commandsFor(current).length;
+    return spec.path.endsWith('.txt')
+      ? new ModelError(`cannot load model ${spec.id}: ${spec.path}: not an ONNX model`, spec.id)
+      : undefined;
+  });
+  scheduler('s1', {}, loader);
+  current = await enqueueRun(h.db, f);
+  await status(current, 'active');
+  assert.equal(startedBeforeLoad, 0, 'a stage was started before the model was loaded');
+  assert.equal(loader.specs[0]?.id, f.modelId);
+  assert.equal(loader.specs[0]?.path, '/models/test.onnx');
+
+  const broken = await createFixture(h.db, { sampleFps: 1 });
+  await h.db
+    .update(models)
+    .set({ filePath: '/models/notes.txt' })
+    .where(eq(models.id, broken.modelId));
+  current = await enqueueRun(h.db, broken);
+  const failed = await status(current, 'failed');
+  assert.equal(failed.reasonCode, 'model_error');
+  assert.match(failed.reasonMessage ?? '', /^inference: .*notes\.txt: not an ONNX model/);
+  assert.equal(failed.attempts, 1);
+  assert.deepEqual(n.commandsFor(current), [], 'no stage was asked to start');
+  assert.deepEqual(await history(current), [
+    'init_startup/created',
+    'in_startup_processing/placed',
+    'failed/model_error',
+  ]);
+});
+
+test('inference down is a failed placement, tried again until the model loads', async () => {
+  const n = node();
+  const loader = new FakeLoader((_spec, call) =>
+    call <= 2
+      ? new UnavailableError('inference service unavailable: connection refused')
+      : undefined,
+  );
+  scheduler('s1', { maxStartAttempts: 5 }, loader);
+  const id = await enqueueRun(h.db, f);
+  const active = await status(id, 'active');
+  assert.equal(active.nodeId, n.nodeId);
+  assert.equal(active.attempts, 3);
+  assert.equal(loader.specs.length, 3);
+  assert.deepEqual(await history(id), [
+    'init_startup/created',
+    'in_startup_processing/placed',
+    'init_startup/start_failed',
+    'in_startup_processing/placed',
+    'init_startup/start_failed',
+    'in_startup_processing/placed',
+    'active/source_connected',
+  ]);
+  const [retry] = await h.db
+    .select()
+    .from(runTransitions)
+    .where(eq(runTransitions.runId, id))
+    .orderBy(asc(runTransitions.id))
+    .offset(2)
+    .limit(1);
+  assert.match(retry?.message ?? '', /^inference on node .*connection refused \(unavailable\)$/);
+  assert.deepEqual(n.commandsFor(id), ['render start:3', 'rules start:3', 'ingest start:3']);
 });

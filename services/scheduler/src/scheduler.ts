@@ -7,8 +7,9 @@ import {
   type Subscription,
 } from '@sie/bus';
 import { Heartbeat, NodeStatus, StageEventKind, StageReport, type RunSpec } from '@sie/contracts';
-import type { Db, Run, RunStatus } from '@sie/db';
+import type { Db, Model, ReasonCode, Run, RunStatus } from '@sie/db';
 import { StaleRunError } from '@sie/lifecycle';
+import type { ModelLoader } from '@sie/models';
 import {
   pipelineConfigSchema,
   runOutputSchema,
@@ -21,8 +22,14 @@ import { NodeCommands } from './commands.js';
 import type { SchedulerConfig } from './config.js';
 import { HeartbeatTable, leaseDecision, stageName } from './heartbeats.js';
 import type { SchedulerMetrics } from './metrics.js';
+import { ModelStep } from './model-step.js';
 import { NodeDirectory } from './placement.js';
-import { failureMessage, isRecoverableRefusal, reasonForErrorCode } from './reasons.js';
+import {
+  failureMessage,
+  isModelFault,
+  isRecoverableRefusal,
+  reasonForErrorCode,
+} from './reasons.js';
 import {
   RunStore,
   viewOf,
@@ -39,6 +46,21 @@ export const REPORTS_QUEUE = 'sie-scheduler';
 
 // Nodes announce themselves every ~2 s: until then an empty directory says nothing.
 const DIRECTORY_WARMUP_MS = 2500;
+
+/** What starting a run needs: the start command's run (generation set per placement), its model. */
+interface StartInputs {
+  spec: RunSpec;
+  modelId: string;
+  model: Model | undefined;
+}
+
+/** A start that did not happen: who refused and why; `fatal` when no retry can help. */
+interface StartRefusal {
+  stage: string;
+  code: string;
+  message: string;
+  fatal?: ReasonCode;
+}
 
 /** A run whose lease this scheduler renews while its stages keep beating. */
 interface Supervised {
@@ -67,6 +89,11 @@ export interface SchedulerDeps {
   bus: Bus;
   logger: Logger;
   metrics: SchedulerMetrics;
+  /**
+   * The node's inference service, to load a run's model before its stages start (the
+   * ensure-model step). Absent: models are not loaded (the node's config may preload them).
+   */
+  models?: ModelLoader;
   /** Woken after every transition this scheduler commits (the outbox relay). */
   onTransition?: () => void;
   /** Monotonic milliseconds (tests may drive it). */
@@ -85,6 +112,7 @@ export class Scheduler {
   readonly heartbeats: HeartbeatTable;
   private readonly store: RunStore;
   private readonly commands: NodeCommands;
+  private readonly modelStep: ModelStep;
   private readonly clock: () => number;
   private readonly o: SchedulerOptions;
   private readonly log: Logger;
@@ -112,6 +140,7 @@ export class Scheduler {
     this.heartbeats = new HeartbeatTable(this.clock);
     this.store = new RunStore(deps.db, this.o.schedulerId, this.o.leaseMs);
     this.commands = new NodeCommands(deps.bus, this.o.commandTimeoutMs, this.metrics, this.log);
+    this.modelStep = new ModelStep(deps.models, this.log, this.metrics);
   }
 
   start(): void {
@@ -269,14 +298,14 @@ export class Scheduler {
 
   /**
    * Places a run waiting in `init_startup`: the best node gets the run at a new generation
-   * (`in_startup_processing`), then every stage is asked to start it. A refusal or no answer
-   * tries the next node; an error no node can fix fails the run at once.
+   * (`in_startup_processing`), its model is loaded, then every stage is asked to start it. A
+   * refusal or no answer tries the next node; an error no node can fix fails the run at once.
    */
   private async place(claimed: Run, avoid: ReadonlySet<string> = new Set()): Promise<void> {
     let view = viewOf(claimed);
-    const spec = await this.buildSpec(claimed);
-    if (typeof spec === 'string') {
-      await this.transition(view, 'failed', { reason: 'config_error', message: spec });
+    const inputs = await this.startInputs(claimed);
+    if (typeof inputs === 'string') {
+      await this.transition(view, 'failed', { reason: 'config_error', message: inputs });
       return;
     }
     const { stages, maxStartAttempts } = this.o;
@@ -307,16 +336,16 @@ export class Scheduler {
       }
       view = { ...view, status: 'in_startup_processing', generation };
       this.supervised.set(view.id, { generation, nodeId, since: this.clock() });
-      const outcome = await this.commands.start(nodeId, stages, { ...spec, generation });
-      if (outcome.ok) return;
+      const refusal = await this.startOnNode(nodeId, view.id, inputs, generation);
+      if (!refusal) return;
 
       this.nodes.forgetPlaced(nodeId, view.id);
       this.supervised.delete(view.id);
-      const message = `${outcome.stage} on node ${nodeId}: ${outcome.message} (${outcome.code})`;
-      if (!isRecoverableRefusal(outcome.code)) {
+      const message = `${refusal.stage} on node ${nodeId}: ${refusal.message} (${refusal.code})`;
+      if (refusal.fatal) {
         await this.transition(view, 'failed', {
-          reason: reasonForErrorCode(outcome.code),
-          message: failureMessage(outcome.stage, { code: outcome.code, message: outcome.message }),
+          reason: refusal.fatal,
+          message: failureMessage(refusal.stage, refusal),
           attempt: attempts,
         });
         return;
@@ -341,9 +370,34 @@ export class Scheduler {
     }
   }
 
-  /** The start command's run (generation filled in per placement), or why the run cannot start. */
-  private async buildSpec(run: Run): Promise<RunSpec | string> {
-    const { pipeline } = await this.store.startContext(run);
+  /**
+   * The ensure-model step, then the start of every stage. A model that cannot load (a bad file
+   * or spec) fails the run with `model_error`; inference down or slow is a failed placement like
+   * a node that does not answer, tried again later.
+   */
+  private async startOnNode(
+    nodeId: string,
+    runId: string,
+    inputs: StartInputs,
+    generation: number,
+  ): Promise<StartRefusal | undefined> {
+    const model = await this.modelStep.ensure(runId, inputs.modelId, inputs.model);
+    if (!model.ok) {
+      const fatal = isModelFault(model.code) ? 'model_error' : undefined;
+      return { stage: 'inference', code: model.code, message: model.message, fatal };
+    }
+    const outcome = await this.commands.start(nodeId, this.o.stages, {
+      ...inputs.spec,
+      generation,
+    });
+    if (outcome.ok) return undefined;
+    const fatal = isRecoverableRefusal(outcome.code) ? undefined : reasonForErrorCode(outcome.code);
+    return { stage: outcome.stage, code: outcome.code, message: outcome.message, fatal };
+  }
+
+  /** What starting the run needs, or why the run cannot start. */
+  private async startInputs(run: Run): Promise<StartInputs | string> {
+    const { pipeline, model } = await this.store.startContext(run);
     const config = pipelineConfigSchema.safeParse(pipeline.config);
     if (!config.success)
       return `pipeline ${pipeline.id} config is invalid: ${issues(config.error)}`;
@@ -351,7 +405,7 @@ export class Scheduler {
     if (!source.success) return `run source is invalid: ${issues(source.error)}`;
     const output = runOutputSchema.safeParse(run.output);
     if (!output.success) return `run output is invalid: ${issues(output.error)}`;
-    return {
+    const spec: RunSpec = {
       runId: run.id,
       tenantId: run.tenantId,
       generation: run.leaseGeneration,
@@ -359,6 +413,7 @@ export class Scheduler {
       source: toSourceSpec(source.data),
       outputPath: output.data.path ?? run.id,
     };
+    return { spec, modelId: pipeline.modelId, model };
   }
 
   // ---------------------------------------------------------------- shutdown

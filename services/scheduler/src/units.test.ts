@@ -6,7 +6,12 @@ import { START_ORDER, STOP_ORDER, orderStages } from './commands.js';
 import { SCHEDULER_ENV_ALIASES, schedulerConfigSchema } from './config.js';
 import { HeartbeatTable, leaseDecision } from './heartbeats.js';
 import { NodeDirectory, chooseNode, rankNodes, type NodeView } from './placement.js';
-import { failureMessage, isRecoverableRefusal, reasonForErrorCode } from './reasons.js';
+import {
+  failureMessage,
+  isModelFault,
+  isRecoverableRefusal,
+  reasonForErrorCode,
+} from './reasons.js';
 
 test('stage error codes map onto the run reason codes', () => {
   const cases: Array<[string | undefined, string]> = [
@@ -32,6 +37,13 @@ test('stage error codes map onto the run reason codes', () => {
   }
   for (const code of ['unavailable', 'timeout', 'stale_generation', 'internal_error']) {
     assert.equal(isRecoverableRefusal(code), true, code);
+  }
+  // A failed LoadModel: the model's own fault fails the run, inference down or slow is retried.
+  for (const code of ['model_error', 'model_not_found', 'invalid_argument', 'config_invalid']) {
+    assert.equal(isModelFault(code), true, code);
+  }
+  for (const code of ['unavailable', 'timeout', 'internal_error', undefined]) {
+    assert.equal(isModelFault(code), false, String(code));
   }
 });
 
@@ -202,6 +214,8 @@ test('config: defaults, environment and refusals', () => {
   assert.deepEqual(c.stages, ['ingest', 'rules', 'render']);
   assert.equal(c.batchSize, 20);
   assert.equal(c.outbox.stream, 'SIE_STATUS');
+  assert.equal(c.inferenceUrl, undefined);
+  assert.equal(c.modelLoadTimeoutMs, 60_000);
   const env = loadConfig({
     schema: schedulerConfigSchema,
     argv: [],
@@ -212,6 +226,7 @@ test('config: defaults, environment and refusals', () => {
       SIE_STAGES: '["ingest"]',
       SIE_SCHEDULER_ID: 'sched-1',
       SIE_INFERENCE_URL: '127.0.0.1:50051',
+      SIE_MODEL_LOAD_TIMEOUT_MS: '90000',
     },
   });
   assert.equal(env.databaseUrl, 'postgres://x/y');
@@ -219,6 +234,7 @@ test('config: defaults, environment and refusals', () => {
   assert.deepEqual(env.stages, ['ingest']);
   assert.equal(env.schedulerId, 'sched-1');
   assert.equal(env.inferenceUrl, '127.0.0.1:50051');
+  assert.equal(env.modelLoadTimeoutMs, 90_000);
   for (const bad of [
     { SIE_STAGES: '["rules"]' },
     { SIE_STAGES: '["gpu"]' },

@@ -6,6 +6,7 @@ import {
   type LoadModelRequest,
   type ModelInfo,
 } from '@sie/contracts';
+import { ERROR_CODE_KEY } from '@sie/models';
 
 /** A promise-shaped client of the inference service for tests. */
 export class TestInferenceClient {
@@ -38,6 +39,12 @@ export class TestInferenceClient {
     );
   }
 
+  getModel(id: string): Promise<ModelInfo> {
+    return new Promise((resolve, reject) =>
+      this.raw.getModel({ id }, (err, res) => (err ? reject(err) : resolve(res))),
+    );
+  }
+
   close(): void {
     this.raw.close();
   }
@@ -46,6 +53,6 @@ export class TestInferenceClient {
 /** The stable sie error code a failed call carries in its trailing metadata. */
 export function errorCodeOf(err: unknown): string | undefined {
   const md = (err as ServiceError | undefined)?.metadata;
-  const v = md?.get('sie-error-code')[0];
+  const v = md?.get(ERROR_CODE_KEY)[0];
   return typeof v === 'string' ? v : undefined;
 }

@@ -2,7 +2,8 @@
  * What the scheduler's cross-service tests share: a private nats-server per test file (so the
  * schedulers of one file never see the nodes of another file running beside it), a fresh database
  * with a tenant, the model and a pipeline, real node processes (ingest, rules, render; inference)
- * and scheduler processes, and the rows the API would write for a run.
+ * and scheduler processes (given the inference address, as the deployed stack does: they load a
+ * run's model before its start), and the rows the API would write for a run.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -45,15 +46,23 @@ export interface Stack {
   db: DbHandle['db'];
   bus: Bus;
   frameDir: string;
-  inferenceUrl: string;
+  /** host:port of the stack's inference service; undefined when it has none. */
+  inferenceUrl: string | undefined;
   tenantId: string;
   /** Processes started through the stack, stopped by `close()`. */
   processes: ServiceProcess[];
   close(): Promise<void>;
 }
 
+export interface StackOptions {
+  /** Start the inference service (default true). */
+  inference?: boolean;
+  /** Inference loads MODEL_ID at startup (SIE_MODELS, default true); false: only LoadModel does. */
+  preloadModel?: boolean;
+}
+
 /** A private nats-server and database, the inference service, and the rows runs hang on. */
-export async function startStack(opts: { inference?: boolean } = {}): Promise<Stack> {
+export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   const work = mkdtempSync(join(tmpdir(), 'sie-sched-e2e-'));
   const [database, nats]: [TestDatabase, NatsServer] = await Promise.all([
     freshDatabase(),
@@ -68,14 +77,14 @@ export async function startStack(opts: { inference?: boolean } = {}): Promise<St
   });
   const frameDir = testFrameStoreDir();
   const processes: ServiceProcess[] = [];
-  let inferenceUrl = '127.0.0.1:1';
+  let inferenceUrl: string | undefined;
   if (opts.inference !== false) {
     const grpcPort = await findFreePort();
     processes.push(
       await startServiceProcess('inference', {
         SIE_GRPC__PORT: String(grpcPort),
         SIE_FRAME_STORE_DIR: frameDir,
-        SIE_MODELS: yoloxModelsEnv(MODEL_ID),
+        SIE_MODELS: opts.preloadModel === false ? '[]' : yoloxModelsEnv(MODEL_ID),
       }),
     );
     inferenceUrl = `127.0.0.1:${grpcPort}`;
@@ -124,11 +133,41 @@ function resume(p: ServiceProcess): true {
   return true;
 }
 
-export async function createPipeline(stack: Stack, config: PipelineConfigJson): Promise<string> {
+export async function createPipeline(
+  stack: Stack,
+  config: PipelineConfigJson,
+  modelId = MODEL_ID,
+): Promise<string> {
   const id = newId('pl');
   await stack.db
     .insert(pipelines)
-    .values({ id, tenantId: stack.tenantId, name: 'e2e', modelId: MODEL_ID, config });
+    .values({ id, tenantId: stack.tenantId, name: 'e2e', modelId, config });
+  return id;
+}
+
+/**
+ * A model registered the way the API registers an upload (a YOLOX row pointing at `filePath`),
+ * which no inference service has loaded yet.
+ */
+export async function registerModel(stack: Stack, filePath: string): Promise<string> {
+  const id = newId('mdl');
+  await stack.db.insert(models).values({
+    id,
+    tenantId: stack.tenantId,
+    name: 'uploaded',
+    task: 'detect',
+    decoder: { type: 'yolox', decodedInGraph: true, letterbox: 'top-left' },
+    inputWidth: 416,
+    inputHeight: 416,
+    // Empty: inference's default, the 80 COCO classes of the YOLOX release.
+    classNames: [],
+    pixelOrder: 'bgr',
+    pixelScale: 1,
+    padValue: 114,
+    contentHash: id.padEnd(64, '0').slice(0, 64),
+    filePath,
+    sizeBytes: 1,
+  });
   return id;
 }
 
@@ -150,7 +189,8 @@ export async function startNode(
     startServiceProcess('ingest', {
       ...common,
       SIE_FRAME_STORE_DIR: stack.frameDir,
-      SIE_INFERENCE_URL: stack.inferenceUrl,
+      // Nothing listens there: a stack without inference has runs that fail at Detect.
+      SIE_INFERENCE_URL: stack.inferenceUrl ?? '127.0.0.1:1',
     }),
     startServiceProcess('rules', common),
     startServiceProcess('render', common),
@@ -169,6 +209,7 @@ export async function startScheduler(
     DATABASE_URL: stack.databaseUrl,
     SIE_SCHEDULER_ID: schedulerId,
     SIE_POLL_INTERVAL_MS: '250',
+    ...(stack.inferenceUrl ? { SIE_INFERENCE_URL: stack.inferenceUrl } : {}),
     ...env,
   });
   stack.processes.push(p);

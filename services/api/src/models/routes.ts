@@ -2,6 +2,7 @@ import type { SieError } from '@sie/errors';
 import { ModelNotFoundError, NotFoundError, asSieError } from '@sie/errors';
 import { models, pipelines, type Db, type Model } from '@sie/db';
 import { newId } from '@sie/db';
+import { decoderColumn, modelMetadataSchema, modelSpecOf } from '@sie/models';
 import { and, desc, eq, isNull } from 'drizzle-orm';
 import type { FastifyBaseLogger } from 'fastify';
 import type { RouteContext } from '../context.js';
@@ -12,14 +13,11 @@ import { isMultipart } from '../http/multipart.js';
 import { addRoute } from '../http/route.js';
 import { ensureTenant, tenantOf } from '../http/tenant.js';
 import {
-  decoderColumn,
   modelJsonSchema,
   modelListJsonSchema,
-  modelSpecOf,
   modelToJson,
   modelUploadedJsonSchema,
 } from './json.js';
-import { modelMetadataSchema } from './metadata.js';
 import { checkModelShapes } from './shape-check.js';
 import { receiveModelUpload } from './upload.js';
 

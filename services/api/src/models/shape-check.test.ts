@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ModelError } from '@sie/errors';
-import { modelMetadataSchema } from './metadata.js';
+import { modelMetadataSchema } from '@sie/models';
 import { checkModelShapes, type ModelIoDescription } from './shape-check.js';
 
 const meta = (decoder: Record<string, unknown>, classes = 80, over: Record<string, unknown> = {}) =>

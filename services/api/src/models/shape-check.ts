@@ -1,5 +1,5 @@
 import { ModelError } from '@sie/errors';
-import type { ModelMetadata } from './metadata.js';
+import type { ModelMetadata } from '@sie/models';
 
 /** ONNX Runtime's description of one graph input or output (symbolic dims are strings). */
 export interface ValueInfo {

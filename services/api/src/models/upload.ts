@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { modelMetadataSchema, type ModelMetadata } from '@sie/models';
 import type { FastifyRequest } from 'fastify';
 import { RequestInvalidError } from '../errors.js';
 import {
@@ -13,7 +14,6 @@ import {
   requireFields,
 } from '../http/multipart.js';
 import { parseInput } from '../http/validate.js';
-import { modelMetadataSchema, type ModelMetadata } from './metadata.js';
 import type { ModelStore } from './store.js';
 
 export interface ReceivedModel {

@@ -1,5 +1,5 @@
+import { modelMetadataSchema } from '@sie/models';
 import type { z } from 'zod';
-import { modelMetadataSchema } from '../models/metadata.js';
 import { modelJsonSchema, modelListJsonSchema, modelUploadedJsonSchema } from '../models/json.js';
 import {
   pipelineBodySchema,

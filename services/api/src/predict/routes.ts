@@ -1,5 +1,6 @@
 import type { DetectRequest, DetectResponse } from '@sie/contracts';
 import { ModelNotFoundError } from '@sie/errors';
+import { modelSpecOf } from '@sie/models';
 import type { RouteContext } from '../context.js';
 import {
   ReferenceNotFoundError,
@@ -17,7 +18,6 @@ import {
 import { addRoute } from '../http/route.js';
 import { tenantOf } from '../http/tenant.js';
 import { parseInput } from '../http/validate.js';
-import { modelSpecOf } from '../models/json.js';
 import { findModel } from '../models/routes.js';
 import { predictFieldsSchema, predictJsonSchema } from './schema.js';
 

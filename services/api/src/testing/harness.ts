@@ -4,11 +4,11 @@ import { join } from 'node:path';
 import { Bus } from '@sie/bus';
 import { createDb, migrate, type Db, type DbHandle } from '@sie/db';
 import { findFreePort, freshDatabase, type TestDatabase } from '@sie/infra';
+import { InferenceGateway } from '@sie/models';
 import { createLogger, createMetricsRegistry } from '@sie/telemetry';
 import { sql } from 'drizzle-orm';
 import { startApiServer, type ApiServer } from '../app.js';
 import { apiConfigSchema, modelStoreDir, type ApiConfig } from '../config.js';
-import { GrpcInference } from '../inference/client.js';
 
 export interface TestApi {
   url: string;
@@ -57,7 +57,7 @@ export async function startTestApi(overrides: Record<string, unknown> = {}): Pro
       ...overrides,
       ...extra,
     });
-    const inference = new GrpcInference({
+    const inference = new InferenceGateway({
       url: config.inference.url,
       detectTimeoutMs: config.inference.timeoutMs,
       loadTimeoutMs: config.inference.loadTimeoutMs,

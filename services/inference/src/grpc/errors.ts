@@ -1,17 +1,8 @@
-import { Metadata, status, type ServerErrorResponse, type ServiceError } from '@grpc/grpc-js';
+import { Metadata, status, type ServerErrorResponse } from '@grpc/grpc-js';
 import { ErrorInfo } from '@sie/contracts';
 import type { SieError } from '@sie/errors';
-import {
-  InternalError,
-  TimeoutError,
-  UnavailableError,
-  asSieError,
-  fromErrorPayload,
-} from '@sie/errors';
-
-/** Trailing metadata: the stable error code (ASCII) and the whole error as sie.v1.ErrorInfo. */
-export const ERROR_CODE_KEY = 'sie-error-code';
-export const ERROR_INFO_KEY = 'sie-error-bin';
+import { asSieError } from '@sie/errors';
+import { ERROR_CODE_KEY, ERROR_INFO_KEY } from '@sie/models';
 
 const STATUS_BY_CODE: Record<string, status> = {
   invalid_argument: status.INVALID_ARGUMENT,
@@ -33,7 +24,10 @@ export function grpcStatusFor(err: SieError): status {
   return STATUS_BY_CODE[err.code] ?? status.INTERNAL;
 }
 
-/** Any thrown value as a gRPC error whose trailers let the client rebuild the SieError. */
+/**
+ * Any thrown value as a gRPC error whose trailers (`@sie/models`' keys, read back by its
+ * `sieErrorFromGrpc`) let the client rebuild the SieError.
+ */
 export function toGrpcError(err: unknown): ServerErrorResponse {
   const e = asSieError(err);
   const metadata = new Metadata();
@@ -44,24 +38,4 @@ export function toGrpcError(err: unknown): ServerErrorResponse {
     details: e.message,
     metadata,
   });
-}
-
-/** The client side: the SieError a failed call carries, or one matching its gRPC status. */
-export function sieErrorFromGrpc(err: ServiceError): SieError {
-  const info = err.metadata?.get(ERROR_INFO_KEY)[0];
-  if (Buffer.isBuffer(info)) {
-    try {
-      return fromErrorPayload(ErrorInfo.decode(info));
-    } catch {
-      // Fall through to the status code.
-    }
-  }
-  switch (err.code) {
-    case status.UNAVAILABLE:
-      return new UnavailableError(err.details || err.message, { cause: err });
-    case status.DEADLINE_EXCEEDED:
-      return new TimeoutError('inference call', 0, { cause: err });
-    default:
-      return new InternalError(err.details || err.message, { cause: err });
-  }
 }

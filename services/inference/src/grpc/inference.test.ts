@@ -7,6 +7,7 @@ import { after, before, test } from 'node:test';
 import { Metadata, status } from '@grpc/grpc-js';
 import { trace, type Attributes, type SpanContext } from '@opentelemetry/api';
 import {
+  DecoderSpec,
   DetectRequest,
   HealthCheckResponse_ServingStatus as Serving,
   ModelState,
@@ -327,9 +328,9 @@ test('LoadModel checks shapes; loads, serves and unloads a model at run time', a
   assert.equal(info.error, undefined);
   const viaDyn = await client.detect(image(dogJpg, { modelId: 'dyn' }));
   sameDetections(viaDyn.detections, (await client.detect(image(dogJpg))).detections, 0.5);
-  // Reloading the same id swaps generations without a gap.
+  // Reloading the same id with another option swaps generations without a gap.
   const [reloaded, during] = await Promise.all([
-    client.loadModel({ id: 'dyn', path: dyn }),
+    client.loadModel({ id: 'dyn', path: dyn, decoder: DecoderSpec.fromPartial({ nmsIou: 0.5 }) }),
     client.detect(image(dogJpg, { modelId: 'dyn' })),
   ]);
   assert.equal(reloaded.state, ModelState.MODEL_STATE_READY);

@@ -1,4 +1,6 @@
+import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
+import { isDeepStrictEqual } from 'node:util';
 import type { SieError } from '@sie/errors';
 import { ModelError, ModelNotFoundError, asSieError } from '@sie/errors';
 import type { Logger } from '@sie/telemetry';
@@ -8,6 +10,15 @@ import type { ModelConfig } from './spec.js';
 
 export type ModelState = 'loading' | 'ready' | 'failed';
 
+/** What the model file was when a generation loaded it: a changed file means a real reload. */
+export interface FileStamp {
+  size: number;
+  mtimeMs: number;
+}
+
+/** The pool's part of loading: a session per worker under a generation key. */
+export type ModelPool = Pick<WorkerPool, 'load' | 'unload'>;
+
 export interface ModelEntry {
   config: ModelConfig;
   state: ModelState;
@@ -16,6 +27,8 @@ export interface ModelEntry {
   io: ModelIo | null;
   /** Why the last load failed (kept on a ready model whose reload failed). */
   error: SieError | null;
+  /** The file the serving generation was loaded from; null unless ready. */
+  file: FileStamp | null;
 }
 
 export interface ReadyModel extends ModelEntry {
@@ -28,7 +41,9 @@ export interface ReadyModel extends ModelEntry {
  * The models this node serves. A load creates a session in every worker (which validates the
  * file and its shapes) under a fresh generation key; only when all succeed does the id switch to
  * it, so a hot reload never serves a half-loaded model and a failed reload keeps the old one.
- * Loads and unloads of one id run one after another.
+ * Loading what is already served (same config, same file size and mtime) changes nothing: the
+ * scheduler loads a run's model before every start. Loads and unloads of one id run one after
+ * another.
  */
 export class ModelRegistry {
   private readonly entries = new Map<string, ModelEntry>();
@@ -36,7 +51,7 @@ export class ModelRegistry {
   private generation = 0;
 
   constructor(
-    private readonly pool: WorkerPool,
+    private readonly pool: ModelPool,
     private readonly logger: Logger,
   ) {}
 
@@ -77,15 +92,28 @@ export class ModelRegistry {
     const config = { ...requested, path: resolve(requested.path) };
     const id = config.id;
     const previous = this.entries.get(id);
+    // Taken before the load: a file replaced while it loads is loaded again next time.
+    const file = await fileStamp(config.path);
+    if (previous && isReady(previous) && isSameLoad(previous, config, file)) {
+      this.logger.debug({ model: id, path: config.path }, 'model already loaded as asked');
+      return previous;
+    }
     if (!previous || !isReady(previous)) {
-      this.entries.set(id, { config, state: 'loading', key: null, io: null, error: null });
+      this.entries.set(id, {
+        config,
+        state: 'loading',
+        key: null,
+        io: null,
+        error: null,
+        file: null,
+      });
     }
     const key = `${id}#${++this.generation}`;
     const started = Date.now();
     try {
       const { io, warning } = await this.pool.load(key, config);
       if (warning) this.logger.warn({ model: id }, warning);
-      const entry: ReadyModel = { config, state: 'ready', key, io, error: null };
+      const entry: ReadyModel = { config, state: 'ready', key, io, error: null, file };
       this.entries.set(id, entry);
       if (previous?.key) this.pool.unload(previous.key);
       this.logger.info(
@@ -104,7 +132,7 @@ export class ModelRegistry {
         // A failed reload keeps serving the previous generation.
         this.entries.set(id, { ...previous, error });
       } else {
-        this.entries.set(id, { config, state: 'failed', key: null, io: null, error });
+        this.entries.set(id, { config, state: 'failed', key: null, io: null, error, file: null });
       }
       this.logger.error({ model: id, path: config.path, err: error }, 'model load failed');
       throw error;
@@ -121,6 +149,27 @@ export class ModelRegistry {
     });
     return run;
   }
+}
+
+/** Size and mtime of a model file; null when it cannot be read (the load then says why). */
+async function fileStamp(path: string): Promise<FileStamp | null> {
+  try {
+    const s = await stat(path);
+    return { size: s.size, mtimeMs: s.mtimeMs };
+  } catch {
+    return null;
+  }
+}
+
+/** Whether loading `config` from `file` would serve exactly what `entry` serves already. */
+function isSameLoad(entry: ReadyModel, config: ModelConfig, file: FileStamp | null): boolean {
+  return (
+    file !== null &&
+    entry.file !== null &&
+    entry.file.size === file.size &&
+    entry.file.mtimeMs === file.mtimeMs &&
+    isDeepStrictEqual(entry.config, config)
+  );
 }
 
 function isReady(e: ModelEntry): e is ReadyModel {

@@ -9,7 +9,7 @@ import {
   type HealthCheckResponse,
   type ModelInfo,
 } from '@sie/contracts';
-import { ERROR_CODE_KEY } from '../grpc/errors.js';
+import { ERROR_CODE_KEY } from '@sie/models';
 
 type Callback<T> = (err: ServiceError | null, res: T) => void;
 

@@ -15,6 +15,7 @@ import {
 } from '@sie/contracts';
 import { ModelNotFoundError, UnavailableError, asSieError, type SieError } from '@sie/errors';
 import { FrameStoreReaders } from '@sie/framestore';
+import { ERROR_CODE_KEY, ERROR_INFO_KEY } from '@sie/models';
 
 export interface FakeInferenceOptions {
   /** Directory of the frame rings (the ingest's `frameStoreDir`). */
@@ -147,7 +148,7 @@ const STATUS: Record<string, status> = {
 
 function grpcError(e: SieError): Partial<{ code: status; details: string; metadata: Metadata }> {
   const metadata = new Metadata();
-  metadata.set('sie-error-code', e.code);
-  metadata.set('sie-error-bin', Buffer.from(ErrorInfo.encode(e.toPayload()).finish()));
+  metadata.set(ERROR_CODE_KEY, e.code);
+  metadata.set(ERROR_INFO_KEY, Buffer.from(ErrorInfo.encode(e.toPayload()).finish()));
   return { code: STATUS[e.code] ?? status.INTERNAL, details: e.message, metadata };
 }
