@@ -1,24 +1,18 @@
 #!/usr/bin/env node
 /**
- * The local demo, run after `pnpm stack:up`: registers YOLOX-Nano with the inference service,
- * starts run `demo` on the sample video the way the scheduler starts runs (NATS request/reply to
- * the node's stages), prints the first detections, then how to watch them live.
+ * The local demo, run after `pnpm stack:up`, doing what a user does through the REST API:
+ * registers YOLOX-Nano (`POST /v1/models`), defines a pipeline, enqueues a run on the sample
+ * video (`POST /v1/runs`), waits for the scheduler to place it and for it to become active, then
+ * prints its first detections (from NATS, as an integration would read them) and how to watch.
  */
-import { Metadata, credentials } from '@grpc/grpc-js';
-import { Bus, controlSubject, detectionsSubject, type StageName } from '@sie/bus';
-import {
-  FrameDetections,
-  InferenceClient,
-  StartRunResponse,
-  StartRunRequest,
-  type LoadModelRequest,
-  type ModelInfo,
-} from '@sie/contracts';
+import { Bus, detectionsSubject } from '@sie/bus';
+import { FrameDetections } from '@sie/contracts';
 import { asSieError } from '@sie/errors';
 import { AssetNotFoundError, resolveSharedAsset } from '@sie/infra';
 import { createLogger } from '@sie/telemetry';
 import { cliConfig } from './cli.js';
-import { DEMO_RUN_ID, demoStartRequest, formatFrame, yoloxLoadRequest } from './demo-spec.js';
+import { DemoApi } from './demo-api.js';
+import { DEMO_OUTPUT_PATH, DEMO_PIPELINE, formatFrame } from './demo-spec.js';
 import type { StackEndpoints } from './endpoints.js';
 import { stackPaths } from './paths.js';
 import { readState } from './state-file.js';
@@ -38,46 +32,59 @@ function endpointsOrExit(): StackEndpoints {
 }
 
 /** The model in ../shared (decoded in graph), else the release file `pnpm setup` downloads. */
-function modelRequest(): LoadModelRequest {
+function modelFile(): { path: string; decodedInGraph: boolean } {
   try {
-    return yoloxLoadRequest(resolveSharedAsset('models/yolox_nano_coco.onnx'), true);
+    return { path: resolveSharedAsset('models/yolox_nano_coco.onnx'), decodedInGraph: true };
   } catch (err) {
     if (!(err instanceof AssetNotFoundError)) throw err;
-    return yoloxLoadRequest(resolveSharedAsset('models/yolox_nano.onnx'), false);
+    return { path: resolveSharedAsset('models/yolox_nano.onnx'), decodedInGraph: false };
   }
 }
 
-function loadModel(client: InferenceClient, request: LoadModelRequest): Promise<ModelInfo> {
-  return new Promise((resolve, reject) => {
-    client.loadModel(request, new Metadata(), { deadline: Date.now() + 120_000 }, (err, info) =>
-      err ? reject(err) : resolve(info),
-    );
+/** Enqueues the demo run, or finds the one a previous demo left running on the same output. */
+async function demoRun(api: DemoApi, pipelineId: string, video: string): Promise<string> {
+  const created = await api.call('POST', '/v1/runs', {
+    pipelineId,
+    source: { url: video, loop: true, realtime: true },
+    output: { path: DEMO_OUTPUT_PATH },
   });
+  if (created.status === 202) return String(created.body.id);
+  if (created.status === 409) {
+    const live = await api.call('GET', '/v1/runs?status=init_startup,in_startup_processing,active');
+    const items = (live.body.items ?? []) as Array<{ id: string; output: { path: string } }>;
+    const mine = items.find((r) => r.output.path === DEMO_OUTPUT_PATH);
+    if (mine) return mine.id;
+  }
+  throw new Error(`POST /v1/runs answered ${created.status}: ${JSON.stringify(created.body)}`);
 }
 
-async function startStage(
-  bus: Bus,
-  nodeId: string,
-  stage: StageName,
-  request: StartRunRequest,
-): Promise<string | undefined> {
-  try {
-    const res = await bus.request(
-      controlSubject(nodeId, stage, 'start'),
-      StartRunRequest,
-      request,
-      StartRunResponse,
-      5000,
-    );
-    if (res.accepted) return undefined;
-    return res.error ? `${res.error.code}: ${res.error.message}` : 'refused';
-  } catch (err) {
-    return asSieError(err).message;
+async function waitActive(api: DemoApi, runId: string): Promise<boolean> {
+  const deadline = Date.now() + waitMs;
+  let last = '';
+  while (Date.now() < deadline) {
+    const { body } = await api.call('GET', `/v1/runs/${runId}`);
+    const status = String(body.status);
+    if (status !== last)
+      say(`run ${runId}: ${status}${body.nodeId ? ` on node ${String(body.nodeId)}` : ''}`);
+    last = status;
+    if (status === 'active') return true;
+    if (status === 'failed' || status === 'inactive') {
+      say(`the run ended: ${JSON.stringify(body.reason)}`);
+      return false;
+    }
+    await new Promise((r) => setTimeout(r, 250));
   }
+  say(`the run did not become active within ${waitMs} ms`);
+  return false;
 }
 
 /** Resolves with the first frames that have detections, or what came before the deadline. */
-function firstDetections(bus: Bus, count: number, timeoutMs: number): Promise<FrameDetections[]> {
+function firstDetections(
+  bus: Bus,
+  runId: string,
+  count: number,
+  timeoutMs: number,
+): Promise<FrameDetections[]> {
   return new Promise((resolve) => {
     const frames: FrameDetections[] = [];
     let seen = 0;
@@ -86,7 +93,7 @@ function firstDetections(bus: Bus, count: number, timeoutMs: number): Promise<Fr
       sub.unsubscribe();
       resolve(frames);
     };
-    const sub = bus.subscribe(detectionsSubject(DEMO_RUN_ID), FrameDetections, (msg) => {
+    const sub = bus.subscribe(detectionsSubject(runId), FrameDetections, (msg) => {
       seen += 1;
       if (msg.detections.length > 0) frames.push(msg);
       if (frames.length >= count || seen >= count * 20) finish();
@@ -97,53 +104,36 @@ function firstDetections(bus: Bus, count: number, timeoutMs: number): Promise<Fr
 
 async function main(): Promise<number> {
   const endpoints = endpointsOrExit();
-  const request = modelRequest();
+  const api = new DemoApi(endpoints.api);
+  const model = modelFile();
   const video = resolveSharedAsset('media/vtest.avi');
 
-  say(`loading model ${request.spec?.id} from ${request.spec?.path} into ${endpoints.grpc} …`);
-  const client = new InferenceClient(endpoints.grpc, credentials.createInsecure());
-  try {
-    const info = await loadModel(client, request);
-    say(`model loaded (${info.executionProvider || 'cpu'}, input ${info.inputShape.join('×')})`);
-  } catch (err) {
-    say(`could not load the model: ${err instanceof Error ? err.message : String(err)}`);
-    return 1;
-  } finally {
-    client.close();
-  }
+  say(`registering ${model.path} (POST ${endpoints.api}/v1/models) …`);
+  const modelId = await api.registerModel(model.path, model.decodedInGraph);
+  const pipelineId = await api.pipeline(DEMO_PIPELINE.name, modelId, DEMO_PIPELINE.config);
+  say(`model ${modelId}, pipeline ${pipelineId}`);
+  const runId = await demoRun(api, pipelineId, video);
+  say(`run ${runId} on ${video} (looped, real time)`);
 
   const logger = createLogger({ service: 'demo', level: 'warn' });
   const bus = await Bus.connect({ servers: endpoints.nats, name: 'sie-demo', logger });
   try {
-    const start = demoStartRequest(video);
-    // Subscribed before the run starts, so the first frames are not missed.
-    const detections = firstDetections(bus, FRAMES_SHOWN, waitMs);
-    // Downstream stages first, as the scheduler does, so they are ready for the first
-    // detections; they are optional here: the detections flow without them.
-    for (const stage of ['render', 'rules'] as const) {
-      const refused = await startStage(bus, endpoints.nodeId, stage, start);
-      say(refused ? `${stage}: not started (${refused})` : `${stage}: run ${DEMO_RUN_ID} started`);
-    }
-    const refused = await startStage(bus, endpoints.nodeId, 'ingest', start);
-    if (refused) {
-      say(`ingest refused run ${DEMO_RUN_ID}: ${refused}`);
-      return 1;
-    }
-    say(`ingest: run ${DEMO_RUN_ID} started on ${video} (looped, real time)`);
-
+    const detections = firstDetections(bus, runId, FRAMES_SHOWN, waitMs);
+    if (!(await waitActive(api, runId))) return 1;
     const frames = await detections;
-    if (frames.length === 0) {
+    if (frames.length === 0)
       say(`no detections within ${waitMs} ms; see the logs in ${endpoints.logs}`);
-    }
     for (const frame of frames) say(formatFrame(frame));
 
-    const api = `${endpoints.api}/v1/runs/${DEMO_RUN_ID}/detections`;
+    const url = `${endpoints.api}/v1/runs/${runId}`;
     say('');
     say('watch it live:');
-    say(`  curl -N ${api}            # Server-Sent Events`);
-    say(`  curl '${api}?latest'      # the latest frame`);
-    // The annotated RTSP output (`ffplay rtsp://…/demo`) is announced here once the render
-    // service publishes video (render issue); today it only holds the run.
+    say(`  curl -N ${url}/detections            # Server-Sent Events`);
+    say(`  curl '${url}/detections?latest'      # the latest frame`);
+    say(`  curl ${url}                          # status, node, output`);
+    say(`  curl ${url}/transitions              # its history`);
+    say(`  curl -X POST ${url}/stop             # stop the run`);
+    say(`  ${endpoints.api}/docs                               # every route`);
     say('  pnpm stack:down                                      # stop everything');
     return frames.length > 0 ? 0 : 1;
   } finally {

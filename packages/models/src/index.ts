@@ -1,3 +1,4 @@
+export { COCO_CLASS_NAMES } from './coco.js';
 export { decoderColumn, readDecoderColumn } from './decoder-column.js';
 export { ERROR_CODE_KEY, ERROR_INFO_KEY, sieErrorFromGrpc } from './grpc-errors.js';
 export type { GrpcCallInfo } from './grpc-errors.js';

@@ -12,7 +12,7 @@ import { after, before, test } from 'node:test';
 import { models } from '@sie/db';
 import { resolveSharedAsset } from '@sie/infra';
 import { eq } from 'drizzle-orm';
-import { COCO_CLASS_NAMES } from './testing/coco.js';
+import { COCO_CLASS_NAMES } from '@sie/models';
 import { call, iou, postForm, type Box } from './testing/http.js';
 import {
   countRows,

@@ -5,7 +5,6 @@ export { createDecoder } from './decoders/factory.js';
 export { iou, nmsPerClass } from './decoders/nms.js';
 export type { DecodeOptions, Decoder, DecoderIo, RawDetection } from './decoders/types.js';
 export { toGrpcError } from './grpc/errors.js';
-export { COCO_CLASS_NAMES } from './models/coco.js';
 export { MODEL_ID_PATTERN, modelConfigSchema } from './models/spec.js';
 export type { DecoderConfig, DecoderType, ModelConfig } from './models/spec.js';
 export { letterbox, letterboxRatio, planLetterbox } from './preprocess/letterbox.js';

@@ -4,7 +4,7 @@ import { loadConfig } from '@sie/config';
 import { PixelOrder } from '@sie/contracts';
 import { ConfigError, InvalidArgumentError, ModelError } from '@sie/errors';
 import { inferenceConfigSchema } from '../config.js';
-import { COCO_CLASS_NAMES } from './coco.js';
+import { COCO_CLASS_NAMES } from '@sie/models';
 import { checkModelIo } from './model-io.js';
 import { modelConfigFromProto, modelConfigToProto, parseModelConfig } from './spec.js';
 

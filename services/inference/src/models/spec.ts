@@ -1,7 +1,7 @@
 import { PixelOrder, type ModelSpec } from '@sie/contracts';
 import { InvalidArgumentError } from '@sie/errors';
 import { z } from 'zod';
-import { COCO_CLASS_NAMES } from './coco.js';
+import { COCO_CLASS_NAMES } from '@sie/models';
 
 /** Model ids become metric labels, health service names and log fields: keep them tokens. */
 export const MODEL_ID_PATTERN = /^[A-Za-z0-9_.-]{1,128}$/;
