@@ -13,6 +13,7 @@ export {
   allStageReportsSubject,
   controlSubject,
   detectionsSubject,
+  eventStreamSubjects,
   eventSubject,
   heartbeatSubject,
   nodeStatusSubject,

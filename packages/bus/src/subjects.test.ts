@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import {
   controlSubject,
   detectionsSubject,
+  eventStreamSubjects,
   eventSubject,
   heartbeatSubject,
   runEventsSubject,
@@ -18,6 +19,7 @@ test('subjects follow the documented layout', () => {
   assert.equal(eventSubject('t1', 'r1', 'door'), 'sie.evt.t1.r1.door');
   assert.equal(tenantEventsSubject('t1'), 'sie.evt.t1.>');
   assert.equal(runEventsSubject('t1', 'r1'), 'sie.evt.t1.r1.*');
+  assert.equal(eventStreamSubjects(), 'sie.evt.>');
   assert.equal(heartbeatSubject('r1', 'ingest'), 'sie.hb.r1.ingest');
   assert.equal(stageReportSubject('r1', 'render'), 'sie.rpt.r1.render');
   assert.equal(runStatusSubject('t1', 'r1'), 'sie.status.t1.r1');

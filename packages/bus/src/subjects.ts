@@ -41,6 +41,8 @@ export const tenantEventsSubject = (tenantId: string): string =>
 export const runEventsSubject = (tenantId: string, runId: string): string =>
   `sie.evt.${token(tenantId, 'tenant id')}.${token(runId, 'run id')}.*`;
 export const allEventsSubject = (): string => 'sie.evt.>';
+/** The subject filter of the JetStream events stream (`SIE_EVENTS`, the rules service's). */
+export const eventStreamSubjects = (): string => 'sie.evt.>';
 
 export const heartbeatSubject = (runId: string, stage: StageName): string =>
   `sie.hb.${token(runId, 'run id')}.${stage}`;

@@ -6,6 +6,8 @@ export {
   sourceInputOptions,
 } from './decode-args.js';
 export type { DecodeArgs, DecodeOptions } from './decode-args.js';
+export { buildEncodeArgv, buildJpegStreamArgv } from './encode-args.js';
+export type { EncodeOptions, H264Encoder, JpegEncodeOptions } from './encode-args.js';
 export { FfmpegProcess, startDecoder } from './decoder.js';
 export type { DecoderExit, DecoderOptions } from './decoder.js';
 export { classifyFfmpegFailure, ffmpegErrorReason } from './ffmpeg-errors.js';

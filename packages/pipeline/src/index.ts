@@ -3,6 +3,7 @@ export {
   idSchema,
   lineSchema,
   pipelineConfigSchema,
+  pipelineRulesSchema,
   retryPolicySchema,
   ruleSchema,
   runOutputSchema,
@@ -10,5 +11,15 @@ export {
   styleSchema,
   zoneSchema,
 } from './schema.js';
-export type { PipelineConfig, RetryPolicyConfig, RunOutput, RunSource } from './schema.js';
+export type {
+  PipelineConfig,
+  PipelineRules,
+  RetryPolicyConfig,
+  RunOutput,
+  RunSource,
+} from './schema.js';
+export { cross, polygonArea2, polygonDefect, segmentsIntersect } from './geometry.js';
+export type { Point } from './geometry.js';
+export { ZONE_RULE_KINDS, ruleParamSchemas } from './rule-params.js';
+export type { RuleParamSchemas, RuleParams } from './rule-params.js';
 export { toPipelineSpec, toSourceSpec } from './wire.js';

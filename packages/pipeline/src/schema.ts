@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { checkRules } from './rules-check.js';
 
 const ID = /^[A-Za-z0-9_-]{1,128}$/;
 export const idSchema = z.string().regex(ID, 'letters, digits, _ and - only (1-128)');
@@ -39,7 +40,7 @@ export const RULE_KINDS = [
   'absence',
 ] as const;
 
-/** Common rule fields; the rules service validates each kind's own parameters. */
+/** Common rule fields; each kind's own parameters are checked by `checkRules` (rule-params.ts). */
 export const ruleSchema = z.strictObject({
   id: idSchema,
   kind: z.enum(RULE_KINDS),
@@ -60,24 +61,42 @@ export const styleSchema = z.strictObject({
 });
 
 /** A pipeline: the per-client configuration a run executes (`pipelines.config` holds this). */
-export const pipelineConfigSchema = z.strictObject({
-  scoreThreshold: z.number().min(0).max(1).default(0.3),
-  /** Class names to keep; empty keeps every class of the model. */
-  classes: z.array(z.string().min(1).max(100)).max(1000).default([]),
-  /** Frames per second processed; 0 processes every frame of the source. */
-  sampleFps: z.number().min(0).max(240).default(0),
-  /** Output (and processing) size; 0 keeps the source size. */
-  outputWidth: z.number().int().min(0).max(7680).default(0),
-  outputHeight: z.number().int().min(0).max(4320).default(0),
-  outputFps: z.number().min(0).max(240).default(0),
-  zones: z.array(zoneSchema).max(100).default([]),
-  lines: z.array(lineSchema).max(100).default([]),
-  rules: z.array(ruleSchema).max(200).default([]),
-  style: styleSchema.prefault({}),
-  retry: retryPolicySchema.prefault({}),
-});
+export const pipelineConfigSchema = z
+  .strictObject({
+    scoreThreshold: z.number().min(0).max(1).default(0.3),
+    /** Class names to keep; empty keeps every class of the model. */
+    classes: z.array(z.string().min(1).max(100)).max(1000).default([]),
+    /** Frames per second processed; 0 processes every frame of the source. */
+    sampleFps: z.number().min(0).max(240).default(0),
+    /** Output (and processing) size; 0 keeps the source size. */
+    outputWidth: z.number().int().min(0).max(7680).default(0),
+    outputHeight: z.number().int().min(0).max(4320).default(0),
+    outputFps: z.number().min(0).max(240).default(0),
+    zones: z.array(zoneSchema).max(100).default([]),
+    lines: z.array(lineSchema).max(100).default([]),
+    rules: z.array(ruleSchema).max(200).default([]),
+    style: styleSchema.prefault({}),
+    retry: retryPolicySchema.prefault({}),
+  })
+  // Cross-field checks (polygons, zone/line references, per-kind params), each with its own path.
+  .superRefine(checkRules, { when: () => true });
 
 export type PipelineConfig = z.infer<typeof pipelineConfigSchema>;
+
+/**
+ * The rules part of a pipeline as it travels to the rules stage (`PipelineSpec.rulesJson`), with
+ * the same checks as a whole pipeline.
+ */
+export const pipelineRulesSchema = z
+  .strictObject({
+    zones: z.array(zoneSchema).max(100).default([]),
+    lines: z.array(lineSchema).max(100).default([]),
+    rules: z.array(ruleSchema).max(200).default([]),
+    style: styleSchema.prefault({}),
+  })
+  .superRefine(checkRules, { when: () => true });
+
+export type PipelineRules = z.infer<typeof pipelineRulesSchema>;
 export type RetryPolicyConfig = z.infer<typeof retryPolicySchema>;
 
 /** Where a run reads frames from. The ingest stage checks schemes and paths again on its node. */

@@ -20,6 +20,7 @@ import { registerPipelineRoutes } from './pipelines/routes.js';
 import { registerPredictRoute } from './predict/routes.js';
 import { registerProbeRoute } from './probe/routes.js';
 import { registerDetectionsRoute } from './routes/detections.js';
+import { registerEventsRoute } from './routes/events.js';
 import { registerRunRoutes } from './runs/routes.js';
 
 export interface ApiDeps {
@@ -78,6 +79,11 @@ export async function buildApiApp(deps: ApiDeps): Promise<FastifyInstance> {
     db: deps.db,
     latest,
     maxRatePerSec: config.detections.sseMaxRatePerSec,
+    defaultTenant: config.tenants.default,
+  });
+  registerEventsRoute(app, catalog, {
+    bus: deps.bus,
+    db: deps.db,
     defaultTenant: config.tenants.default,
   });
   registerPredictRoute(ctx);

@@ -5,8 +5,8 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { detectionsSubject } from '@sie/bus';
-import { FrameDetections } from '@sie/contracts';
+import { detectionsSubject, eventSubject } from '@sie/bus';
+import { Event, FrameDetections } from '@sie/contracts';
 import { models, newId, outbox, runTransitions, runs, tenants } from '@sie/db';
 import { resolveSharedAsset } from '@sie/infra';
 import { eq } from 'drizzle-orm';
@@ -453,6 +453,193 @@ test("detections: SSE delivers a run's detections, ?latest answers the newest; t
   assert.equal(foreign.status, 404);
 });
 
+interface SseEvent {
+  id: string;
+  event: string;
+  data: Body;
+}
+
+/** Opens an SSE stream and reads events until `done` says so (or the deadline passes). */
+async function readSse(
+  url: string,
+  headers: Record<string, string>,
+  done: (events: SseEvent[]) => boolean,
+  beforeRead?: () => Promise<void>,
+  timeoutMs = 5000,
+): Promise<SseEvent[]> {
+  const controller = new AbortController();
+  const res = await fetch(url, { headers, signal: controller.signal });
+  assert.equal(res.status, 200, await (res.status === 200 ? '' : res.text()));
+  assert.equal(res.headers.get('content-type'), 'text/event-stream');
+  const reader = res.body?.getReader();
+  assert.ok(reader);
+  let text = '';
+  const events: SseEvent[] = [];
+  const deadline = Date.now() + timeoutMs;
+  let connected = false;
+  try {
+    while (Date.now() < deadline) {
+      const chunk = await Promise.race([
+        reader.read(),
+        new Promise<{ value: undefined }>((r) => setTimeout(() => r({ value: undefined }), 100)),
+      ]);
+      if (chunk.value) text += new TextDecoder().decode(chunk.value);
+      let end;
+      while ((end = text.indexOf('\n\n')) >= 0) {
+        const block = text.slice(0, end);
+        text = text.slice(end + 2);
+        if (block.startsWith(': connected') && !connected) {
+          connected = true;
+          await beforeRead?.();
+        }
+        const field = (name: string): string | undefined =>
+          block
+            .split('\n')
+            .find((l) => l.startsWith(`${name}: `))
+            ?.slice(name.length + 2);
+        const data = field('data');
+        if (data)
+          events.push({
+            id: field('id') ?? '',
+            event: field('event') ?? '',
+            data: JSON.parse(data) as Body,
+          });
+      }
+      if (connected && done(events)) break;
+    }
+  } finally {
+    controller.abort();
+  }
+  return events;
+}
+
+test('events: SSE from JetStream live, resumable with Last-Event-ID, history with ?since; tenants apart', async () => {
+  const jsm = await api.bus.nc.jetstreamManager();
+  await jsm.streams
+    .add({ name: 'SIE_EVENTS', subjects: ['sie.evt.>'], duplicate_window: 120_000 * 1_000_000 })
+    .catch(() => undefined);
+  const js = api.bus.nc.jetstream();
+  const runId = newId('run');
+  const startedAt = new Date(Date.now() - 1000).toISOString();
+  let n = 0;
+  const publish = async (id = `evt-${runId}-${++n}`): Promise<void> => {
+    const e: Event = {
+      id,
+      tenantId: 'default',
+      runId,
+      ruleId: 'door',
+      kind: 'line_cross',
+      captureTimeMs: 1000 + n,
+      frame: {
+        runId,
+        seq: 10 + n,
+        slot: 0,
+        captureTimeMs: 1000 + n,
+        width: 768,
+        height: 576,
+        pixelFormat: 0,
+        store: '',
+        byteLength: 0,
+        ptsMs: 0,
+      },
+      trackIds: [n],
+      objects: [
+        {
+          classId: 0,
+          label: 'person',
+          score: 0.9,
+          box: { x1: 1, y1: 2, x2: 3, y2: 4 },
+          trackId: n,
+        },
+      ],
+      counts: { ab: n, ba: 0 },
+      message: `person #${n} crossed door`,
+    };
+    await js.publish(eventSubject('default', runId, 'door'), Event.encode(e).finish(), {
+      msgID: id,
+    });
+  };
+  const url = `${api.url}/v1/runs/${runId}/events`;
+  // Live: only events published after the stream opened.
+  await publish();
+  const live = await readSse(
+    url,
+    {},
+    (ev) => ev.length >= 3,
+    async () => {
+      await publish();
+      await publish();
+      await publish();
+    },
+  );
+  assert.deepEqual(
+    live.map((e) => e.data.frameSeq),
+    [12, 13, 14],
+  );
+  const first = live[0]?.data;
+  assert.equal(live[0]?.event, 'event');
+  assert.deepEqual(first?.trackIds, [2]);
+  assert.deepEqual(first?.counts, { ab: 2, ba: 0 });
+  assert.equal(first?.ruleId, 'door');
+  assert.equal(first?.kind, 'line_cross');
+  assert.equal(first?.message, 'person #2 crossed door');
+  assert.deepEqual(first?.objects, [
+    { label: 'person', score: 0.9, box: [1, 2, 3, 4], trackId: 2 },
+  ]);
+
+  // Reconnect after the second one: the third, then the newer ones, nothing older; a duplicate
+  // publish (same event id) is dropped by the stream.
+  await publish();
+  await publish(`evt-${runId}-5`);
+  const resumed = await readSse(
+    url,
+    { 'last-event-id': live[1]?.id ?? '' },
+    (ev) => ev.length >= 2,
+    undefined,
+    1500,
+  );
+  assert.deepEqual(
+    resumed.map((e) => e.data.frameSeq),
+    [14, 15],
+  );
+  assert.equal(Number(resumed[0]?.id), Number(live[2]?.id));
+
+  // History: every event from a time, or after a sequence.
+  const all = await readSse(
+    `${url}?since=${encodeURIComponent(startedAt)}`,
+    {},
+    (ev) => ev.length >= 5,
+    undefined,
+    1500,
+  );
+  assert.deepEqual(
+    all.map((e) => e.data.frameSeq),
+    [11, 12, 13, 14, 15],
+  );
+  const afterFirst = await readSse(
+    `${url}?since=${all[0]?.id ?? ''}`,
+    {},
+    (ev) => ev.length >= 4,
+    undefined,
+    1500,
+  );
+  assert.deepEqual(
+    afterFirst.map((e) => e.data.frameSeq),
+    [12, 13, 14, 15],
+  );
+  const bad = await call(api.url, 'GET', `/v1/runs/${runId}/events?since=yesterday`);
+  assert.equal(bad.status, 400);
+
+  // A registered run of another tenant: 404.
+  const run = await call(api.url, 'POST', '/v1/runs', {
+    json: { pipelineId, source: { url: '/v/e.mp4' } },
+  });
+  const foreign = await call(api.url, 'GET', `/v1/runs/${String(run.body.id)}/events`, {
+    tenant: 'acme',
+  });
+  assert.equal(foreign.status, 404);
+});
+
 test('the OpenAPI document lists every route, and only routes that exist', async () => {
   const res = await call<{ openapi: string; paths: Record<string, Record<string, unknown>> }>(
     api.url,
@@ -479,6 +666,7 @@ test('the OpenAPI document lists every route, and only routes that exist', async
     'GET /v1/runs/{id}/transitions',
     'POST /v1/runs/{id}/stop',
     'GET /v1/runs/{id}/detections',
+    'GET /v1/runs/{id}/events',
     'POST /v1/predict',
     'POST /v1/sources/probe',
     'GET /healthz',

@@ -1,18 +1,20 @@
 #!/usr/bin/env node
 import { StageRunHost, runService } from '@sie/service-kit';
 import { rulesConfigSchema } from './config.js';
-import { DetectionsMonitor } from './detections-monitor.js';
+import { RulesMetrics } from './metrics.js';
+import { RuleRun } from './rule-run.js';
+import { EVENTS_STREAM, STATE_BUCKET, ensureEventsStream, openStateBucket } from './streams.js';
 
 await runService({
   service: 'rules',
   schema: rulesConfigSchema,
   nats: true,
-  start({ config, bus, logger, registry, setInfo }) {
+  async start({ config, bus, logger, registry, setInfo }) {
     if (!bus) throw new Error('the rules service needs NATS');
-    const monitor = new DetectionsMonitor(registry);
-    monitor.start(bus, `rules.${config.nodeId}`);
-    // Holds the node's runs for the scheduler (start/stop, heartbeats); the rules issue gives
-    // each held run its tracker and rule state.
+    const metrics = new RulesMetrics(registry);
+    await ensureEventsStream(bus, config.events, logger);
+    const kv = await openStateBucket(bus, Math.round(config.stateTtlHours * 3_600_000));
+    const runs = new Map<string, RuleRun>();
     const host = new StageRunHost(
       {
         bus,
@@ -23,25 +25,36 @@ await runService({
         logger,
       },
       {
-        start: () => Promise.resolve(),
-        stop: () => Promise.resolve(),
+        start: async (run) => {
+          const held = await RuleRun.open(run, {
+            bus,
+            kv,
+            metrics,
+            logger,
+            snapshotEveryMs: config.snapshotEveryMs,
+            idleSnapshotMs: config.idleSnapshotMs,
+            publishTimeoutMs: config.publishTimeoutMs,
+          });
+          runs.set(run.runId, held);
+        },
+        stop: async (runId) => {
+          const held = runs.get(runId);
+          runs.delete(runId);
+          await held?.close();
+        },
         counters: (runId) => ({
-          framesIn: monitor.receivedFor(runId),
-          framesOut: 0,
+          framesIn: runs.get(runId)?.framesIn ?? 0,
+          framesOut: runs.get(runId)?.framesIn ?? 0,
           framesDropped: 0,
         }),
       },
     );
     host.start();
-    setInfo(
-      'todo',
-      'tracker, zones/lines/dwell/occupancy/absence rules, events, overlays: rules issue',
-    );
-    return Promise.resolve({
+    setInfo('events', { stream: EVENTS_STREAM, stateBucket: STATE_BUCKET });
+    return {
       async stop() {
         await host.close();
-        monitor.stop();
       },
-    });
+    };
   },
 });

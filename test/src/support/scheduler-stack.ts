@@ -193,7 +193,8 @@ export async function startNode(
       SIE_INFERENCE_URL: stack.inferenceUrl ?? '127.0.0.1:1',
     }),
     startServiceProcess('rules', common),
-    startServiceProcess('render', common),
+    // Render reads frames from the node's frame store; its RTSP output goes nowhere here.
+    startServiceProcess('render', { ...common, SIE_FRAME_STORE_DIR: stack.frameDir }),
   ]);
   stack.processes.push(ingest, rules, render);
   return { nodeId, ingest, rules, render };
