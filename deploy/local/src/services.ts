@@ -72,6 +72,12 @@ export const grpcAddress = (config: StackConfig): string => `${HOST}:${config.po
 export const rtspUrl = (config: StackConfig): string => `rtsp://${HOST}:${config.ports.rtsp}`;
 
 /**
+ * The RTSP server's ops endpoint (`/healthz`, `/livez`, `/metrics`; SIE_RTSP_OPS_PORT of
+ * packages/rtsp-server), next to the services' 9100-9105.
+ */
+export const RTSP_OPS_PORT = 9107;
+
+/**
  * Which services run: the ones SIE_STACK_SERVICES names, else all of them, where the RTSP server
  * (a separate package that may not be built) is only included once its entry point exists.
  */
@@ -100,10 +106,10 @@ export function buildProcessTable(input: ProcessTableInput): ServiceProcess[] {
       args: [entry],
       entry,
       ...serviceEnv(name, input),
-      health:
-        name === 'rtsp'
-          ? { kind: 'tcp', host: HOST, port: config.ports.rtsp }
-          : { kind: 'http', url: healthUrl(config.opsPorts[name]) },
+      health: {
+        kind: 'http',
+        url: healthUrl(name === 'rtsp' ? RTSP_OPS_PORT : config.opsPorts[name]),
+      },
       dependsOn: DEPENDENCIES[name].filter(
         (d) => d === 'postgres' || d === 'nats' || selected.includes(d),
       ),
@@ -127,6 +133,7 @@ function serviceEnv(
         ...common,
         SIE_RTSP_PORT: String(config.ports.rtsp),
         SIE_RTSP_HOST: HOST,
+        SIE_RTSP_OPS_PORT: String(RTSP_OPS_PORT),
         SIE_LOG_LEVEL: rtspLogLevel(config.logLevel),
       },
       unsetEnv: [],

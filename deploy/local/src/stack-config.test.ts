@@ -152,7 +152,10 @@ test('process table: start order, dependencies first, commands and health checks
   assert.deepEqual(api.args, ['/repo/services/api/dist/main.js']);
   assert.deepEqual(api.health, { kind: 'http', url: 'http://127.0.0.1:9100/healthz' });
   assert.deepEqual(row(rows, 'rtsp').args, ['/repo/packages/rtsp-server/dist/main.js']);
-  assert.deepEqual(row(rows, 'rtsp').health, { kind: 'tcp', host: '127.0.0.1', port: 8554 });
+  assert.deepEqual(row(rows, 'rtsp').health, {
+    kind: 'http',
+    url: 'http://127.0.0.1:9107/healthz',
+  });
 });
 
 test('process table: what each service reads from its environment', () => {
@@ -181,6 +184,7 @@ test('process table: what each service reads from its environment', () => {
   assert.equal(row(rows, 'render').env['SIE_RTSP_PUBLISH_URL'], 'rtsp://127.0.0.1:18554');
   assert.equal(row(rows, 'rtsp').env['SIE_RTSP_PORT'], '18554');
   assert.equal(row(rows, 'rtsp').env['SIE_RTSP_HOST'], '127.0.0.1');
+  assert.equal(row(rows, 'rtsp').env['SIE_RTSP_OPS_PORT'], '9107');
   assert.equal(row(rows, 'rtsp').env['SIE_LOG_LEVEL'], 'info');
   for (const r of rows) assert.equal(r.env['SIE_NODE_ID'], 'n1');
 

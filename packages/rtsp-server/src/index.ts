@@ -11,7 +11,9 @@ export type { RtspLogger } from './logger.js';
 export { createJsonLineLogger } from './json-logger.js';
 export type { LogLevel } from './json-logger.js';
 export { runStandalone, standaloneConfigFromEnv } from './standalone.js';
-export type { StandaloneConfig } from './standalone.js';
+export type { Standalone, StandaloneConfig } from './standalone.js';
+export { registerRtspMetrics } from './metrics.js';
+export type { RtspStatsSource } from './metrics.js';
 export { RtspMessageParser } from './parser.js';
 export type {
   InterleavedFrame,

@@ -96,6 +96,11 @@ export class RtspServer {
     return this.boundPort;
   }
 
+  /** True between start() and stop() while the listener accepts connections. */
+  get listening(): boolean {
+    return this.server?.listening === true;
+  }
+
   /** Starts listening; resolves with the port (the ephemeral one when `port` was 0). */
   async start(): Promise<number> {
     if (this.server) throw new InvalidArgumentError('server already started', 'state');

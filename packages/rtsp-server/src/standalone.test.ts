@@ -13,19 +13,26 @@ test('configuration comes from the environment, with defaults', () => {
   assert.deepEqual(standaloneConfigFromEnv({}), {
     host: '127.0.0.1',
     port: 8554,
+    opsPort: 9107,
     logLevel: 'info',
   });
   assert.deepEqual(
     standaloneConfigFromEnv({
       SIE_RTSP_HOST: '0.0.0.0',
       SIE_RTSP_PORT: '0',
+      SIE_RTSP_OPS_PORT: '0',
       SIE_LOG_LEVEL: 'debug',
     }),
-    { host: '0.0.0.0', port: 0, logLevel: 'debug' },
+    { host: '0.0.0.0', port: 0, opsPort: 0, logLevel: 'debug' },
   );
   assert.throws(
-    () => standaloneConfigFromEnv({ SIE_RTSP_PORT: '99999', SIE_LOG_LEVEL: 'loud' }),
-    (err: unknown) => err instanceof ConfigError && err.issues.length === 2,
+    () =>
+      standaloneConfigFromEnv({
+        SIE_RTSP_PORT: '99999',
+        SIE_RTSP_OPS_PORT: 'x',
+        SIE_LOG_LEVEL: 'loud',
+      }),
+    (err: unknown) => err instanceof ConfigError && err.issues.length === 3,
   );
 });
 
@@ -46,9 +53,15 @@ test('the JSON line logger filters by level and survives unserialisable fields',
   assert.ok(lines.every((l) => l.endsWith('\n')));
 });
 
-test('main.js serves, logs JSON lines to stdout and exits 0 on SIGTERM', async () => {
+test('main.js serves RTSP and /healthz + /metrics, logs JSON lines and exits 0 on SIGTERM', async () => {
   const child = spawn(process.execPath, [MAIN], {
-    env: { ...process.env, SIE_RTSP_PORT: '0', SIE_LOG_LEVEL: 'info' },
+    env: {
+      ...process.env,
+      SIE_RTSP_PORT: '0',
+      SIE_RTSP_OPS_PORT: '0',
+      SIE_LOG_LEVEL: 'info',
+      SIE_NODE_ID: 'n1',
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
@@ -56,22 +69,41 @@ test('main.js serves, logs JSON lines to stdout and exits 0 on SIGTERM', async (
   const exited = new Promise<number | null>((resolve) =>
     child.on('close', (code) => resolve(code)),
   );
+  type Line = { msg?: string; port?: number; level?: string; service?: string };
+  const lines = (): Line[] =>
+    out
+      .split('\n')
+      .filter((l) => l.trim() !== '')
+      .map((l) => JSON.parse(l) as Line);
+  const find = (msg: string): Line | undefined =>
+    lines().find((l) => l.msg?.startsWith(msg) === true);
   const deadline = Date.now() + 5000;
-  while (!out.includes('listening') && Date.now() < deadline) {
+  while (!find('ops endpoint listening') && Date.now() < deadline) {
     await new Promise((r) => setTimeout(r, 20));
   }
-  const listening = JSON.parse(out.split('\n')[0] ?? '{}') as { port?: number; msg?: string };
-  assert.equal(listening.msg, 'rtsp server listening');
-  assert.ok(listening.port && listening.port > 0);
+  const listening = find('rtsp server listening');
+  const ops = find('ops endpoint listening');
+  assert.ok(listening?.port && listening.port > 0);
+  assert.ok(ops?.port && ops.port > 0);
+  assert.equal(listening.service, 'rtsp');
+  assert.equal(listening.level, 'info');
   const c = await RawRtspClient.connect(listening.port);
   assert.equal((await c.request('OPTIONS', '*')).status, 200);
+
+  const health = await fetch(`http://127.0.0.1:${ops.port}/healthz`);
+  assert.equal(health.status, 200);
+  const body = (await health.json()) as { service: string; checks: Record<string, string> };
+  assert.equal(body.service, 'rtsp');
+  assert.equal(body.checks['listening'], 'ok');
+  const metrics = await (await fetch(`http://127.0.0.1:${ops.port}/metrics`)).text();
+  assert.match(metrics, /^sie_rtsp_connections\{service="rtsp",node="n1"\} 1$/m);
+  assert.match(metrics, /^sie_rtsp_requests_total\{service="rtsp",node="n1"\} 1$/m);
+  assert.match(metrics, /^sie_process_cpu_seconds_total/m);
   c.close();
+
   child.kill('SIGTERM');
   assert.equal(await exited, 0);
-  const msgs = out
-    .trim()
-    .split('\n')
-    .map((l) => (JSON.parse(l) as { msg: string }).msg);
+  const msgs = lines().map((l) => l.msg);
   assert.ok(msgs.includes('shutting down'));
   assert.ok(msgs.includes('rtsp server stopped'));
 });

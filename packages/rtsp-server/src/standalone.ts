@@ -1,54 +1,100 @@
 import { ConfigError } from '@sie/errors';
 import type { ConfigIssue } from '@sie/errors';
-import { createJsonLineLogger, isLogLevel } from './json-logger.js';
-import type { RtspLogger } from './logger.js';
+import { createLogger, createMetricsRegistry, startOpsServer } from '@sie/telemetry';
+import type { Logger, OpsServer } from '@sie/telemetry';
+import { isLogLevel } from './json-logger.js';
+import { registerRtspMetrics } from './metrics.js';
 import { RtspServer } from './server.js';
 
 export interface StandaloneConfig {
   host: string;
   port: number;
+  /** Port of the ops endpoint (`/healthz`, `/livez`, `/metrics`), on `host`; 0 picks one. */
+  opsPort: number;
   logLevel: 'debug' | 'info' | 'warn' | 'error';
 }
 
-/** Reads SIE_RTSP_HOST (127.0.0.1), SIE_RTSP_PORT (8554) and SIE_LOG_LEVEL (info). */
+/** A running standalone server: the RTSP server and its ops endpoint. */
+export interface Standalone {
+  server: RtspServer;
+  ops: OpsServer;
+  /** Stops both (what SIGTERM and SIGINT do). */
+  stop(): Promise<void>;
+}
+
+function parsePort(env: NodeJS.ProcessEnv, name: string, fallback: string, issues: ConfigIssue[]) {
+  const text = env[name] ?? fallback;
+  const port = Number(text);
+  if (!/^\d{1,5}$/.test(text) || port > 65535) {
+    issues.push({ path: name, message: `not a port: ${JSON.stringify(text)}` });
+  }
+  return port;
+}
+
+/**
+ * Reads SIE_RTSP_HOST (127.0.0.1), SIE_RTSP_PORT (8554), SIE_RTSP_OPS_PORT (9107) and
+ * SIE_LOG_LEVEL (info). runStandalone also labels the metrics with SIE_NODE_ID (local).
+ */
 export function standaloneConfigFromEnv(env: NodeJS.ProcessEnv): StandaloneConfig {
   const issues: ConfigIssue[] = [];
   const host = env['SIE_RTSP_HOST'] ?? '127.0.0.1';
-  const portText = env['SIE_RTSP_PORT'] ?? '8554';
-  const port = Number(portText);
-  if (!/^\d{1,5}$/.test(portText) || port > 65535) {
-    issues.push({ path: 'SIE_RTSP_PORT', message: `not a port: ${JSON.stringify(portText)}` });
-  }
+  const port = parsePort(env, 'SIE_RTSP_PORT', '8554', issues);
+  const opsPort = parsePort(env, 'SIE_RTSP_OPS_PORT', '9107', issues);
   const logLevel = env['SIE_LOG_LEVEL'] ?? 'info';
   if (!isLogLevel(logLevel)) {
     issues.push({ path: 'SIE_LOG_LEVEL', message: 'expected debug, info, warn or error' });
   }
   if (issues.length > 0) throw new ConfigError(issues, 'environment');
-  return { host, port, logLevel: logLevel as StandaloneConfig['logLevel'] };
+  return { host, port, opsPort, logLevel: logLevel as StandaloneConfig['logLevel'] };
 }
 
 /**
- * Runs a server until SIGTERM or SIGINT, then stops it cleanly. Resolves with the running server
- * (tests and embedders may stop it themselves).
+ * Runs a server and its ops endpoint (`/healthz`, `/metrics`) until SIGTERM or SIGINT, then stops
+ * both cleanly. Resolves once both listen (tests and embedders may stop them themselves).
  */
 export async function runStandalone(
   env: NodeJS.ProcessEnv = process.env,
-  logger?: RtspLogger,
-): Promise<RtspServer> {
+  logger?: Logger,
+): Promise<Standalone> {
   const config = standaloneConfigFromEnv(env);
-  const log = logger ?? createJsonLineLogger(config.logLevel, undefined, { name: 'rtsp-server' });
+  const log = logger ?? createLogger({ service: 'rtsp', level: config.logLevel });
   const server = new RtspServer({ host: config.host, port: config.port, logger: log });
-  await server.start();
-  let stopping = false;
+  const registry = createMetricsRegistry('rtsp', { node: env['SIE_NODE_ID'] ?? 'local' });
+  registerRtspMetrics(registry, server);
+  const rtspPort = await server.start();
+  let ops: OpsServer;
+  try {
+    ops = await startOpsServer({
+      service: 'rtsp',
+      host: config.host,
+      port: config.opsPort,
+      registry,
+      logger: log,
+      health: () => ({
+        checks: { listening: server.listening ? 'ok' : 'not listening' },
+        info: { rtspPort, paths: server.paths().length },
+      }),
+    });
+  } catch (err) {
+    await server.stop();
+    throw err;
+  }
+  let stopping: Promise<void> | undefined;
+  const stop = (): Promise<void> => {
+    stopping ??= (async () => {
+      process.off('SIGTERM', onTerm);
+      process.off('SIGINT', onInt);
+      await ops.close();
+      await server.stop();
+    })();
+    return stopping;
+  };
   const shutdown = (signal: string): void => {
     if (stopping) return;
-    stopping = true;
     log.info({ signal }, 'shutting down');
-    server.stop().then(
+    stop().then(
       () => {
         process.exitCode = 0;
-        process.off('SIGTERM', onTerm);
-        process.off('SIGINT', onInt);
       },
       (err: unknown) => {
         log.error({ err: String(err) }, 'shutdown failed');
@@ -60,5 +106,5 @@ export async function runStandalone(
   const onInt = (): void => shutdown('SIGINT');
   process.on('SIGTERM', onTerm);
   process.on('SIGINT', onInt);
-  return server;
+  return { server, ops, stop };
 }

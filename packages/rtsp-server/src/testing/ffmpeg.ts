@@ -43,12 +43,25 @@ export function run(cmd: string, args: string[], timeoutMs: number): Running {
   };
 }
 
-/** ffmpeg publishing the sample video, re-encoded to H.264 with a keyframe every 10 frames. */
-export function publish(url: string, transport: 'tcp' | 'udp', timeoutMs = 60_000): Running {
+/** The sample video's frame rate. */
+export const SAMPLE_FPS = 10;
+
+/**
+ * ffmpeg publishing the sample video in real time, re-encoded to H.264 with a keyframe every 10
+ * frames; `loop` repeats the clip until killed.
+ */
+export function publish(
+  url: string,
+  transport: 'tcp' | 'udp',
+  timeoutMs = 60_000,
+  loop = false,
+): Running {
   return run(
     'ffmpeg',
     [
-      ...['-hide_banner', '-nostdin', '-loglevel', 'error', '-re', '-i', SAMPLE_VIDEO, '-an'],
+      ...['-hide_banner', '-nostdin', '-loglevel', 'error', '-re'],
+      ...(loop ? ['-stream_loop', '-1'] : []),
+      ...['-i', SAMPLE_VIDEO, '-an'],
       ...['-c:v', 'libx264', '-preset', 'ultrafast', '-tune', 'zerolatency', '-g', '10'],
       ...['-f', 'rtsp', '-rtsp_transport', transport, url],
     ],
@@ -63,7 +76,7 @@ export interface DecodeResult extends Finished {
   problems: string[];
 }
 
-const PROBLEM =
+export const PROBLEM =
   /error|corrupt|conceal|non-existing|missing|invalid|no frame|decode_slice|missed|max delay/i;
 
 /** Reads `frames` video frames and reports how many were decoded and any decoder complaints. */
@@ -84,6 +97,36 @@ export async function decode(
   const count = r.stdout.split('\n').filter((l) => l !== '' && !l.startsWith('#')).length;
   const problems = r.stderr.split('\n').filter((l) => PROBLEM.test(l));
   return { ...r, frames: count, problems };
+}
+
+export interface WindowResult extends DecodeResult {
+  /** Wall-clock time the reader ran, from spawn to exit. */
+  wallMs: number;
+}
+
+/**
+ * Reads `seconds` of stream time in real time (ffmpeg `-t` on the output) and counts the decoded
+ * video frames; every frame the decoder emits is counted (no frame-rate conversion).
+ */
+export async function decodeFor(
+  url: string,
+  transport: 'tcp' | 'udp',
+  seconds: number,
+  timeoutMs = (seconds + 20) * 1000,
+): Promise<WindowResult> {
+  const started = Date.now();
+  const r = await run(
+    'ffmpeg',
+    [
+      ...['-hide_banner', '-nostdin', '-loglevel', 'warning', '-rtsp_transport', transport],
+      ...['-i', url, '-an', '-t', String(seconds), '-fps_mode', 'passthrough'],
+      ...['-f', 'framecrc', '-'],
+    ],
+    timeoutMs,
+  ).done;
+  const count = r.stdout.split('\n').filter((l) => l !== '' && !l.startsWith('#')).length;
+  const problems = r.stderr.split('\n').filter((l) => PROBLEM.test(l));
+  return { ...r, frames: count, problems, wallMs: Date.now() - started };
 }
 
 export interface ProbedStream {
