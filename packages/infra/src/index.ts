@@ -8,3 +8,5 @@ export { findRepoRoot, resolveSharedAsset, sharedAssetDirs } from './assets.js';
 export { AssetNotFoundError, BinaryNotFoundError, ServerStartError } from './errors.js';
 export { freshDatabase } from './fresh-database.js';
 export type { TestDatabase } from './fresh-database.js';
+export { startServiceProcess } from './service-process.js';
+export type { ServiceName, ServiceProcess } from './service-process.js';
