@@ -133,6 +133,10 @@ async function main(): Promise<number> {
     say(`  curl ${url}                          # status, node, output`);
     say(`  curl ${url}/transitions              # its history`);
     say(`  curl -X POST ${url}/stop             # stop the run`);
+    say(
+      `  ffplay -rtsp_transport tcp ${endpoints.rtsp}/${DEMO_OUTPUT_PATH}   # the annotated video`,
+    );
+    say(`  http://127.0.0.1:9106/runs/${runId}/preview     # the same in a browser (MJPEG)`);
     say(`  ${endpoints.api}/docs                               # every route`);
     say('  pnpm stack:down                                      # stop everything');
     return frames.length > 0 ? 0 : 1;
