@@ -394,6 +394,12 @@ test('source stopped for 5 s: the output keeps going with the slate, then live v
   const drawSum = Number(/^sie_render_draw_ms_sum\{[^}]*\} (\S+)$/m.exec(metrics)?.[1]);
   const drawCount = Number(/^sie_render_draw_ms_count\{[^}]*\} (\S+)$/m.exec(metrics)?.[1]);
   assert.ok(drawCount > 0);
+  // Capture → encoder, once per live frame: counted and plausible (inference plus a tick).
+  const e2eCount = value('sie_render_e2e_latency_ms_count');
+  const e2eMean = value('sie_render_e2e_latency_ms_sum') / e2eCount;
+  assert.ok(e2eCount > 20, `${e2eCount} frames timed end to end`);
+  assert.ok(e2eMean > 0 && e2eMean < 3000, `mean end-to-end latency ${e2eMean} ms`);
+  t.diagnostic(`end to end (capture → encoder): mean ${e2eMean.toFixed(1)} ms over ${e2eCount}`);
   t.diagnostic(
     `service draw (read + copy + overlay, 768x576): mean ${(drawSum / drawCount).toFixed(2)} ms over ${drawCount} frames`,
   );

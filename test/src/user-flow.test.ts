@@ -149,6 +149,30 @@ test(
       JSON.stringify(frame),
     );
 
+    // Live figures (ingest heartbeats every second, the detections' latencies): vtest.avi in
+    // real time is 10 fps.
+    const live = await until(
+      'live figures on the run',
+      async () => {
+        const l = (await call('GET', `/v1/runs/${runId}`)).body.live as {
+          fpsIn: number;
+          fpsOut: number;
+          latencyMs: { p50: number; p99: number };
+        } | null;
+        return l && l.fpsIn > 0 && l.latencyMs.p50 > 0 ? l : undefined;
+      },
+      15_000,
+    );
+    await new Promise((r) => setTimeout(r, 2500));
+    const later = (await call('GET', `/v1/runs/${runId}`)).body.live as typeof live;
+    for (const l of [live, later]) {
+      // The first heartbeat's rate includes the source's start.
+      assert.ok(l.fpsIn > 0 && l.fpsIn <= 14, `fpsIn ${JSON.stringify(l)}`);
+      assert.ok(l.fpsOut > 0 && l.fpsOut <= l.fpsIn + 2, `fpsOut ${JSON.stringify(l)}`);
+      assert.ok(l.latencyMs.p50 > 0 && l.latencyMs.p99 >= l.latencyMs.p50, JSON.stringify(l));
+    }
+    assert.ok(Math.abs(later.fpsIn - 10) <= 2, `fpsIn settles near 10: ${JSON.stringify(later)}`);
+
     const stop = await call('POST', `/v1/runs/${runId}/stop`);
     assert.ok(stop.status === 200 || stop.status === 202, JSON.stringify(stop.body));
     await until(

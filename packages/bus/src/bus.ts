@@ -160,7 +160,8 @@ export class Bus {
   }
 }
 
-function traceHeaders(ctx?: Context): MsgHdrs | undefined {
+/** NATS headers carrying a context's W3C trace context (`traceparent`); undefined when none. */
+export function traceHeaders(ctx?: Context): MsgHdrs | undefined {
   const carrier: Record<string, string> = {};
   injectTraceContext(carrier, ctx);
   const keys = Object.keys(carrier);

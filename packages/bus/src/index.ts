@@ -1,4 +1,4 @@
-export { Bus } from './bus.js';
+export { Bus, traceHeaders } from './bus.js';
 export type { BusOptions, BusState, Delivery } from './bus.js';
 export type { Subscription } from 'nats';
 export { encodeMessage } from './codec.js';

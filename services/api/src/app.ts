@@ -10,6 +10,7 @@ import { installErrorHandling } from './http/error-handler.js';
 import { installHttpMetrics } from './http/metrics.js';
 import { RouteCatalog } from './http/route.js';
 import { LatestDetections } from './latest-detections.js';
+import { LiveFigures } from './live-figures.js';
 import { workerModelInspector, type ModelInspector } from './models/inspect.js';
 import { registerModelRoutes } from './models/routes.js';
 import { ModelStore } from './models/store.js';
@@ -59,7 +60,11 @@ export async function buildApiApp(deps: ApiDeps): Promise<FastifyInstance> {
   const store = new ModelStore(modelStoreDir(config));
   await store.init();
   const catalog = new RouteCatalog();
+  const live = new LiveFigures(config.detections.latestCacheRuns);
+  live.start(deps.bus);
+  app.addHook('onClose', async () => live.stop());
   const ctx: RouteContext = {
+    live,
     app,
     catalog,
     config,

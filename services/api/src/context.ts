@@ -2,6 +2,7 @@ import type { Db } from '@sie/db';
 import type { InferenceApi } from '@sie/models';
 import type { FastifyInstance } from 'fastify';
 import type { ApiConfig } from './config.js';
+import type { LiveFigures } from './live-figures.js';
 import type { RouteCatalog } from './http/route.js';
 import type { ModelInspector } from './models/inspect.js';
 import type { ModelStore } from './models/store.js';
@@ -15,4 +16,6 @@ export interface RouteContext {
   inference: InferenceApi;
   store: ModelStore;
   inspectModel: ModelInspector;
+  /** Live figures of runs (fps, latency, drops) from heartbeats and detections. */
+  live: LiveFigures;
 }

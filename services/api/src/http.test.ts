@@ -5,8 +5,8 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { detectionsSubject, eventSubject } from '@sie/bus';
-import { Event, FrameDetections } from '@sie/contracts';
+import { detectionsSubject, eventSubject, heartbeatSubject } from '@sie/bus';
+import { Event, FrameDetections, Heartbeat, Stage } from '@sie/contracts';
 import { models, newId, outbox, runTransitions, runs, tenants } from '@sie/db';
 import { resolveSharedAsset } from '@sie/infra';
 import { eq } from 'drizzle-orm';
@@ -451,6 +451,65 @@ test("detections: SSE delivers a run's detections, ?latest answers the newest; t
     tenant: 'acme',
   });
   assert.equal(foreign.status, 404);
+});
+
+test('GET /v1/runs/:id: live figures from ingest heartbeats and the detections latencies', async () => {
+  const run = await call(api.url, 'POST', '/v1/runs', {
+    json: { pipelineId, source: { url: '/v/live.mp4' } },
+  });
+  assert.equal(run.status, 202);
+  const runId = String(run.body.id);
+  const before = await call(api.url, 'GET', `/v1/runs/${runId}`);
+  assert.equal(before.status, 200);
+  assert.equal(before.body.live, null, 'nothing came from the run yet');
+
+  const t0 = Date.now();
+  const beat = (i: number): Heartbeat => ({
+    runId,
+    stage: Stage.STAGE_INGEST,
+    nodeId: 'n1',
+    generation: 1,
+    atMs: t0 + i * 1000,
+    framesIn: 10 * i + 10,
+    framesOut: 9 * i + 9,
+    framesDropped: i,
+    fps: 9,
+  });
+  const subject = heartbeatSubject(runId, 'ingest');
+  api.bus.nc.publish(subject, Heartbeat.encode(beat(0)).finish());
+  api.bus.nc.publish(subject, Heartbeat.encode(beat(2)).finish());
+  // A render heartbeat does not count: the figures are ingest's.
+  api.bus.nc.publish(
+    heartbeatSubject(runId, 'render'),
+    Heartbeat.encode({ ...beat(3), stage: Stage.STAGE_RENDER, fps: 99 }).finish(),
+  );
+  for (let i = 1; i <= 300; i++) {
+    const message: FrameDetections = {
+      frame: undefined,
+      detections: [],
+      modelId,
+      tenantId: 'default',
+      // 1..100 repeated: p50 = 50, p99 = 99 once the window holds the last 200.
+      latencyMs: ((i - 1) % 100) + 1,
+      timings: undefined,
+    };
+    api.bus.nc.publish(detectionsSubject(runId), FrameDetections.encode(message).finish());
+  }
+  await api.bus.nc.flush();
+  let live: Body | null = null;
+  const deadline = Date.now() + 5000;
+  while (Date.now() < deadline) {
+    const got = await call(api.url, 'GET', `/v1/runs/${runId}`);
+    live = got.body.live as Body | null;
+    if (live && (live.latencyMs as Body).p99 === 99) break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  assert.ok(live, 'live figures');
+  assert.equal(live.fpsIn, 10, '20 frames in over 2 s');
+  assert.equal(live.fpsOut, 9);
+  assert.equal(live.dropped, 2);
+  assert.deepEqual(live.latencyMs, { p50: 50, p99: 99 });
+  assert.ok(Date.parse(String(live.updatedAt)) >= t0 - 1000);
 });
 
 interface SseEvent {

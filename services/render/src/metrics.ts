@@ -1,4 +1,4 @@
-import { Counter, Gauge, Histogram, type Registry } from '@sie/telemetry';
+import { Counter, Gauge, Histogram, LATENCY_BUCKETS_MS, type Registry } from '@sie/telemetry';
 
 /**
  * Why a frame did not make it into the output:
@@ -27,6 +27,7 @@ export class RenderMetrics {
   readonly dropped: Counter<'run' | 'reason'>;
   readonly encodeRestarts: Counter<'run'>;
   readonly drawMs: Histogram;
+  readonly e2eLatencyMs: Histogram<'run'>;
   readonly activeRuns: Gauge;
   readonly previewClients: Gauge;
 
@@ -60,6 +61,13 @@ export class RenderMetrics {
       name: 'sie_render_draw_ms',
       help: 'Time to read a frame and draw its overlay, milliseconds',
       buckets: DRAW_BUCKETS_MS,
+      registers,
+    });
+    this.e2eLatencyMs = new Histogram({
+      name: 'sie_render_e2e_latency_ms',
+      help: 'Capture of a frame to its handover to the encoder, milliseconds',
+      labelNames: ['run'],
+      buckets: LATENCY_BUCKETS_MS,
       registers,
     });
     this.activeRuns = new Gauge({
@@ -124,6 +132,13 @@ export class RenderRunMetrics {
     this.m.drawMs.observe(ms);
   }
 
+  /** A live frame went to the encoder `ms` after its capture. */
+  encodedAfter(ms: number): void {
+    if (!this.removed && Number.isFinite(ms) && ms >= 0) {
+      this.m.e2eLatencyMs.observe({ run: this.run }, ms);
+    }
+  }
+
   remove(): void {
     if (this.removed) return;
     this.removed = true;
@@ -131,6 +146,7 @@ export class RenderRunMetrics {
     this.m.framesOut.remove({ run });
     this.m.slateFrames.remove({ run });
     this.m.encodeRestarts.remove({ run });
+    this.m.e2eLatencyMs.remove({ run });
     for (const reason of RENDER_DROP_REASONS) this.m.dropped.remove({ run, reason });
   }
 }

@@ -4,7 +4,7 @@ import { FrameDetections, Overlay, type FrameRef, type RunSpec, type Shape } fro
 import { FrameOverwrittenError } from '@sie/errors';
 import type { FrameStoreReaders } from '@sie/framestore';
 import { buildEncodeArgv, type H264Encoder } from '@sie/media';
-import type { Logger } from '@sie/telemetry';
+import { trace, type Context, type Logger, type Span, type Tracer } from '@sie/telemetry';
 import { resizeNearest, type Raster } from './draw.js';
 import { SupervisedEncoder } from './encoder.js';
 import type { RenderRunMetrics } from './metrics.js';
@@ -32,6 +32,8 @@ export interface RenderRunDeps {
   metrics: RenderRunMetrics;
   logger: Logger;
   preview: RunPreview | undefined;
+  /** Spans `render.frame` (children of the frame's overlay or detections); global by default. */
+  tracer?: Tracer;
 }
 
 /** The output of a run: the RTSP URL it publishes to, its size and rate. */
@@ -135,6 +137,13 @@ export class RenderRun {
   private latestRef: FrameRef | undefined;
   private latestRefAt = 0;
   private latestDrawn = true;
+  /** Whether the newest frame's end-to-end latency was observed (once per frame). */
+  private latestTimed = true;
+  /** The newest frame's trace context (its overlay's when that came, else its detections'). */
+  private latestCtx: Context | undefined;
+  /** The span of the frame drawn this tick, ended once the frame is handed to the encoder. */
+  private frameSpan: Span | undefined;
+  private readonly tracer: Tracer;
   /** The newest overlay's shapes and the frame size they were made for. */
   private shapes: readonly Shape[] = [];
   private shapesFrame: { width: number; height: number } | undefined;
@@ -157,6 +166,7 @@ export class RenderRun {
       this.height = p.outputHeight;
     }
     this.style = styleOf(run, settings.style);
+    this.tracer = deps.tracer ?? trace.getTracer('sie-render');
     this.fpsKnown = pinnedFpsOf(run) !== undefined;
     this.output = {
       url: outputUrlOf(run, settings.rtspPublishUrl),
@@ -179,9 +189,11 @@ export class RenderRun {
     const { bus } = this.deps;
     const runId = this.run.runId;
     this.subs.push(
-      bus.subscribe(overlaysSubject(runId), Overlay, (o) => this.onOverlay(o)),
-      bus.subscribe(detectionsSubject(runId), FrameDetections, (d) => {
-        if (d.frame) this.onFrame(d.frame);
+      bus.subscribe(overlaysSubject(runId), Overlay, (o, msg) =>
+        this.onOverlay(o, msg.traceContext),
+      ),
+      bus.subscribe(detectionsSubject(runId), FrameDetections, (d, msg) => {
+        if (d.frame) this.onFrame(d.frame, msg.traceContext, false);
       }),
     );
     if (this.fpsKnown && this.width !== undefined && this.height !== undefined) {
@@ -197,19 +209,25 @@ export class RenderRun {
     for (const s of this.subs.splice(0)) s.unsubscribe();
     await Promise.all([this.encoder?.stop(), this.deps.preview?.close()]);
     if (this.latestRef) this.deps.readers.release(this.latestRef.store);
+    this.frameSpan?.end();
+    this.frameSpan = undefined;
   }
 
-  private onOverlay(o: Overlay): void {
+  private onOverlay(o: Overlay, ctx: Context): void {
     this.shapes = o.shapes;
     this.shapesFrame = o.frame ? { width: o.frame.width, height: o.frame.height } : undefined;
     this.shapesChanged = true;
-    if (o.frame) this.onFrame(o.frame);
+    if (o.frame) this.onFrame(o.frame, ctx, true);
   }
 
   /** A frame was announced (by its detections or its overlay); the newest one wins. */
-  private onFrame(ref: FrameRef): void {
+  private onFrame(ref: FrameRef, ctx: Context, fromOverlay: boolean): void {
     const cur = this.latestRef;
-    if (cur && cur.store === ref.store && cur.seq === ref.seq) return;
+    if (cur && cur.store === ref.store && cur.seq === ref.seq) {
+      // The overlay (made by rules from these detections) is the deeper parent for this frame.
+      if (fromOverlay) this.latestCtx = ctx;
+      return;
+    }
     // A frame older than the newest one (an overlay late behind the next frame's detections)
     // changes nothing. Capture time, not seq: a restarted ingest starts its seqs at 1 again.
     if (cur && ref.captureTimeMs < cur.captureTimeMs) return;
@@ -217,6 +235,8 @@ export class RenderRun {
     if (!this.fpsKnown && this.ptsSamples.length < 16) this.ptsSamples.push(ref.ptsMs);
     if (!this.latestDrawn) this.deps.metrics.dropped('superseded');
     this.latestRef = ref;
+    this.latestCtx = ctx;
+    this.latestTimed = false;
     this.latestRefAt = performance.now();
     this.latestDrawn = false;
   }
@@ -304,8 +324,20 @@ export class RenderRun {
     }
 
     const result = this.encoder ? this.encoder.write(Buffer.from(frame.data)) : 'down';
+    if (result === 'written' && !slate && this.frameSpan && !this.latestTimed && this.latestRef) {
+      // Capture (ingest's wall clock) → handed to the encoder, once per frame.
+      this.latestTimed = true;
+      this.deps.metrics.encodedAfter(
+        performance.timeOrigin + performance.now() - this.latestRef.captureTimeMs,
+      );
+    }
     if (result === 'written') this.deps.metrics.frameOut(slate);
     else this.deps.metrics.dropped(result === 'busy' ? 'encoder_busy' : 'encoder_down');
+    if (this.frameSpan) {
+      this.frameSpan.setAttribute('sie.render.result', slate ? 'slate' : result);
+      this.frameSpan.end();
+      this.frameSpan = undefined;
+    }
     this.deps.preview?.offer(frame.data, width, height, now);
   }
 
@@ -317,6 +349,12 @@ export class RenderRun {
     const ref = this.latestRef;
     if (!ref || (this.latestDrawn && !this.shapesChanged)) return this.hasLive;
     const t0 = performance.now();
+    this.frameSpan?.end();
+    this.frameSpan = this.tracer.startSpan(
+      'render.frame',
+      { attributes: { 'sie.run': this.runId, 'sie.frame.seq': ref.seq } },
+      this.latestCtx,
+    );
     let pixels: Buffer;
     try {
       pixels = this.deps.readers.read(ref, this.scratch);
@@ -324,6 +362,9 @@ export class RenderRun {
     } catch (err) {
       this.latestDrawn = true;
       this.shapesChanged = false;
+      this.frameSpan.setAttribute('sie.render.result', 'unreadable');
+      this.frameSpan.end();
+      this.frameSpan = undefined;
       if (err instanceof FrameOverwrittenError) this.deps.metrics.dropped('slot_overwritten');
       else {
         this.deps.metrics.dropped('read_error');

@@ -2,12 +2,13 @@ import {
   detectionsSubject,
   eventSubject,
   overlaysSubject,
+  traceHeaders,
   type Bus,
   type Subscription,
 } from '@sie/bus';
 import { Event, FrameDetections, Overlay, type FrameRef, type RunSpec } from '@sie/contracts';
 import { ConfigError, SieError, UnavailableError, toErrorPayload } from '@sie/errors';
-import type { Logger } from '@sie/telemetry';
+import { extractTraceContext, trace, type Context, type Logger, type Tracer } from '@sie/telemetry';
 import {
   RunEngine,
   parseRulesJson,
@@ -41,6 +42,8 @@ export interface RuleRunOptions {
   /** Snapshot this long (wall clock) after the last frame when the run goes quiet. */
   idleSnapshotMs: number;
   publishTimeoutMs: number;
+  /** Spans `rules.frame` (children of the detections' trace context); the global one by default. */
+  tracer?: Tracer;
 }
 
 /** A frame numbered at most this, older than the last one, means the source started over. */
@@ -81,6 +84,7 @@ export class RuleRun {
   private idleTimer: NodeJS.Timeout | undefined;
   private snapshotting: Promise<void> = Promise.resolve();
   private closed = false;
+  private readonly tracer: Tracer;
 
   private constructor(
     private readonly run: RunSpec,
@@ -89,6 +93,7 @@ export class RuleRun {
     private state: Omit<RunSnapshot, 'engine' | 'version' | 'runId'>,
     private readonly o: RuleRunOptions,
   ) {
+    this.tracer = o.tracer ?? trace.getTracer('sie-rules');
     this.sub = o.bus.nc.subscribe(detectionsSubject(run.runId));
     this.loop = this.consume();
   }
@@ -139,24 +144,38 @@ export class RuleRun {
         this.o.logger.warn({ run: this.run.runId, err: toErrorPayload(err) }, 'bad detections');
         continue;
       }
+      // The publisher's W3C trace context (NATS headers): this frame's span is its child.
+      const carrier: Record<string, string> = {};
+      if (msg.headers) for (const [k, v] of msg.headers) carrier[k.toLowerCase()] = v[0] ?? '';
+      const parent = extractTraceContext(carrier);
+      const span = this.tracer.startSpan(
+        'rules.frame',
+        { attributes: { 'sie.run': this.run.runId, 'sie.frame.seq': d.frame?.seq ?? 0 } },
+        parent,
+      );
       try {
-        await this.processFrame(d);
+        const events = await this.processFrame(d, trace.setSpan(parent, span));
+        span.setAttribute('sie.events', events);
       } catch (err) {
+        span.recordException(err instanceof Error ? err : String(err));
         this.o.logger.error(
           { run: this.run.runId, err: toErrorPayload(err) },
           'processing a frame failed',
         );
+      } finally {
+        span.end();
       }
     }
   }
 
-  private async processFrame(d: FrameDetections): Promise<void> {
+  /** Processes one frame; returns how many events it raised. */
+  private async processFrame(d: FrameDetections, ctx: Context): Promise<number> {
     const started = performance.now();
     // A snapshot taken while this frame's events await their acks could cover unpublished events.
     clearTimeout(this.idleTimer);
     const ref = d.frame;
     const clock = this.clock(ref);
-    if (!clock) return;
+    if (!clock) return 0;
     const { seq, timeMs } = clock;
     const out = this.engine.process({
       seq,
@@ -165,19 +184,20 @@ export class RuleRun {
       height: ref?.height ?? 0,
       detections: d.detections,
     });
-    if (out.stale) return;
+    if (out.stale) return 0;
     this.framesIn++;
     this.dirty = true;
     const runId = this.run.runId;
     this.o.metrics.frames.inc({ run: runId });
-    await Promise.all(out.events.map((e) => this.publishEvent(e, ref)));
-    this.o.bus.publish(overlaysSubject(runId), Overlay, buildOverlay(ref, out, this.style));
+    await Promise.all(out.events.map((e) => this.publishEvent(e, ref, ctx)));
+    this.o.bus.publish(overlaysSubject(runId), Overlay, buildOverlay(ref, out, this.style), ctx);
     if (out.events.length > 0 || timeMs - this.lastSnapshotTimeMs >= this.o.snapshotEveryMs) {
       await this.snapshot();
     } else {
       this.armIdleSnapshot();
     }
     this.o.metrics.processingMs.observe(performance.now() - started);
+    return out.events.length;
   }
 
   /**
@@ -207,7 +227,11 @@ export class RuleRun {
     return { seq, timeMs };
   }
 
-  private async publishEvent(e: EngineEvent, ref: FrameRef | undefined): Promise<void> {
+  private async publishEvent(
+    e: EngineEvent,
+    ref: FrameRef | undefined,
+    ctx: Context,
+  ): Promise<void> {
     const { runId, tenantId } = this.run;
     const message: Event = {
       id: e.id,
@@ -226,11 +250,13 @@ export class RuleRun {
     const data = Event.encode(message).finish();
     const subject = eventSubject(tenantId, runId, e.ruleId);
     const js = this.o.bus.nc.jetstream();
+    const headers = traceHeaders(ctx);
     for (let attempt = 1; ; attempt++) {
       try {
         const ack = await js.publish(subject, data, {
           msgID: e.id,
           timeout: this.o.publishTimeoutMs,
+          ...(headers ? { headers } : {}),
         });
         if (ack.duplicate) {
           // Re-emitted after a restore from an older snapshot; the stream already holds it.

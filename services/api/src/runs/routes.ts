@@ -13,7 +13,7 @@ import {
   createRunSchema,
   listRunsQuerySchema,
   runCreatedJsonSchema,
-  runJsonSchema,
+  runDetailJsonSchema,
   runListJsonSchema,
   stopJsonSchema,
   transitionListJsonSchema,
@@ -156,14 +156,15 @@ export function registerRunRoutes(ctx: RouteContext): void {
       method: 'GET',
       url: '/v1/runs/:id',
       operationId: 'getRun',
-      summary: 'One run: status, reason, timestamps, node, attempts, output URL',
+      summary:
+        'One run: status, reason, timestamps, node, attempts, output URL, live fps/latency/drops',
       tag: TAG,
       tenant: true,
-      responses: { 200: { description: 'The run', schema: runJsonSchema }, 404: notFound },
+      responses: { 200: { description: 'The run', schema: runDetailJsonSchema }, 404: notFound },
     },
     async (req, _reply, { params }) => {
       const run = await findRun(ctx, tenantOf(req, tenantDefault), params.id ?? '');
-      return runToJson(run, baseUrl);
+      return { ...runToJson(run, baseUrl), live: ctx.live.get(run.id) };
     },
   );
 

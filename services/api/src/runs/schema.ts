@@ -59,6 +59,23 @@ export const runJsonSchema = z.object({
   endedAt: z.string().nullable(),
 });
 
+/** `GET /v1/runs/:id`: the run plus its live figures (null when nothing came from it lately). */
+export const runDetailJsonSchema = runJsonSchema.extend({
+  live: z
+    .object({
+      /** Frames decoded per second (ingest). */
+      fpsIn: z.number(),
+      /** Frames published with their detections per second (ingest). */
+      fpsOut: z.number(),
+      /** Capture → detections published over the last 200 frames. */
+      latencyMs: z.object({ p50: z.number(), p99: z.number() }),
+      /** Frames dropped by ingest since it (re)started the run. */
+      dropped: z.number().int(),
+      updatedAt: z.string(),
+    })
+    .nullable(),
+});
+
 export const runListJsonSchema = z.object({
   items: z.array(runJsonSchema),
   /** Pass as `cursor` for the next page; null on the last one. */
