@@ -1,4 +1,3 @@
-import type { ServerResponse } from 'node:http';
 import { detectionsSubject, type Bus } from '@sie/bus';
 import { FrameDetections } from '@sie/contracts';
 import { runs, type Db } from '@sie/db';
@@ -11,6 +10,7 @@ import { detectionsToJson } from '../detection-json.js';
 import { errorSchema } from '../http/error-schema.js';
 import type { RouteCatalog } from '../http/route.js';
 import { tenantOf } from '../http/tenant.js';
+import { SseStreams } from '../http/sse.js';
 import { parseInput } from '../http/validate.js';
 import type { LatestDetections } from '../latest-detections.js';
 
@@ -62,12 +62,7 @@ export function registerDetectionsRoute(
       },
     },
   });
-  // Open streams never go idle: end them when the server closes, or closing would wait for the
-  // clients to leave.
-  const streams = new Set<ServerResponse>();
-  app.addHook('preClose', async () => {
-    for (const res of streams) res.end();
-  });
+  const streams = new SseStreams(app);
   app.get(url, async (req, reply) => {
     const { id: runId } = parseInput(paramsSchema, req.params);
     const query = parseInput(querySchema, req.query ?? {});
@@ -82,15 +77,6 @@ export function registerDetectionsRoute(
       if (!d) throw new NotFoundError('detections of run', runId);
       return reply.send(detectionsToJson(d));
     }
-    reply.hijack();
-    const res = reply.raw;
-    res.writeHead(200, {
-      'content-type': 'text/event-stream',
-      'cache-control': 'no-store',
-      connection: 'keep-alive',
-      'x-accel-buffering': 'no',
-    });
-    res.write(': connected\n\n');
     const minGapMs = 1000 / deps.maxRatePerSec;
     let lastSent = 0;
     const sub = deps.bus.nc.subscribe(detectionsSubject(runId), {
@@ -100,18 +86,9 @@ export function registerDetectionsRoute(
         if (now - lastSent < minGapMs) return;
         lastSent = now;
         const d = FrameDetections.decode(msg.data);
-        res.write(
-          `id: ${d.frame?.seq ?? 0}\nevent: detections\ndata: ${JSON.stringify(detectionsToJson(d))}\n\n`,
-        );
+        stream.send(d.frame?.seq ?? 0, 'detections', detectionsToJson(d));
       },
     });
-    // Comments keep proxies from closing an idle stream while the run has nothing to say.
-    const keepAlive = setInterval(() => res.write(': keep-alive\n\n'), 15_000);
-    streams.add(res);
-    req.raw.on('close', () => {
-      streams.delete(res);
-      clearInterval(keepAlive);
-      sub.unsubscribe();
-    });
+    const stream = streams.open(req, reply, () => sub.unsubscribe());
   });
 }

@@ -1,4 +1,3 @@
-import type { ServerResponse } from 'node:http';
 import { runEventsSubject, type Bus } from '@sie/bus';
 import { Event } from '@sie/contracts';
 import { runs, type Db } from '@sie/db';
@@ -12,6 +11,7 @@ import { eventToJson } from '../event-json.js';
 import { errorSchema } from '../http/error-schema.js';
 import type { RouteCatalog } from '../http/route.js';
 import { tenantOf } from '../http/tenant.js';
+import { SseStreams } from '../http/sse.js';
 import { parseInput } from '../http/validate.js';
 
 /** The JetStream stream the rules service publishes events to (`sie.evt.>`). */
@@ -105,10 +105,7 @@ export function registerEventsRoute(
       503: { description: 'The events stream does not exist yet', schema: errorSchema },
     },
   });
-  const streams = new Set<ServerResponse>();
-  app.addHook('preClose', async () => {
-    for (const res of streams) res.end();
-  });
+  const streams = new SseStreams(app);
   app.get(url, async (req, reply) => {
     const { id: runId } = parseInput(paramsSchema, req.params);
     const query = parseInput(querySchema, req.query ?? {});
@@ -130,22 +127,7 @@ export function registerEventsRoute(
       throw new UnavailableError(`events stream ${EVENTS_STREAM} is not available`, { cause });
     }
     const messages = await consumer.consume();
-    reply.hijack();
-    const res = reply.raw;
-    res.writeHead(200, {
-      'content-type': 'text/event-stream',
-      'cache-control': 'no-store',
-      connection: 'keep-alive',
-      'x-accel-buffering': 'no',
-    });
-    res.write(': connected\n\n');
-    const keepAlive = setInterval(() => res.write(': keep-alive\n\n'), 15_000);
-    streams.add(res);
-    req.raw.on('close', () => {
-      streams.delete(res);
-      clearInterval(keepAlive);
-      void messages.close();
-    });
+    const stream = streams.open(req, reply, () => void messages.close());
     void (async () => {
       for await (const m of messages) {
         let json;
@@ -154,7 +136,7 @@ export function registerEventsRoute(
         } catch {
           continue;
         }
-        res.write(`id: ${m.seq}\nevent: event\ndata: ${JSON.stringify(json)}\n\n`);
+        stream.send(m.seq, 'event', json);
       }
     })().catch((err: unknown) => req.log.warn({ err }, 'events stream ended'));
   });
