@@ -31,3 +31,26 @@ export function fromCenter(
 ): RawDetection {
   return { classId, score, x1: cx - w / 2, y1: cy - h / 2, x2: cx + w / 2, y2: cy + h / 2 };
 }
+
+/**
+ * Index of the best allowed class among `classes` scores starting at `out[offset]` (-1 when the
+ * mask allows none). Shared by the YOLOX and YOLOv5 heads, whose rows end in class scores.
+ */
+export function bestClass(
+  out: Float32Array,
+  offset: number,
+  classes: number,
+  mask: Uint8Array | null,
+): number {
+  let best = -1;
+  let bestP = -Infinity;
+  for (let k = 0; k < classes; k++) {
+    if (mask && mask[k] !== 1) continue;
+    const p = out[offset + k] as number;
+    if (p > bestP) {
+      bestP = p;
+      best = k;
+    }
+  }
+  return best;
+}

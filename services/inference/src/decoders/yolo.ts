@@ -1,5 +1,5 @@
 import { ModelError } from '@sie/errors';
-import { fromCenter, toImagePixels } from './boxes.js';
+import { bestClass, fromCenter, toImagePixels } from './boxes.js';
 import { nmsPerClass } from './nms.js';
 import type { DecodeOptions, Decoder, DecoderIo, RawDetection } from './types.js';
 
@@ -133,18 +133,10 @@ export class YoloDecoder implements Decoder {
       const obj = out[base + 4] as number;
       // score = obj × p with p ≤ 1: an anchor below the threshold on objectness alone is out.
       if (obj < threshold) continue;
-      let best = -1;
-      let bestP = -Infinity;
-      for (let k = 0; k < classes; k++) {
-        if (mask && mask[k] !== 1) continue;
-        const p = out[base + 5 + k] as number;
-        if (p > bestP) {
-          bestP = p;
-          best = k;
-        }
-      }
-      const score = obj * bestP;
-      if (best < 0 || score < threshold) continue;
+      const best = bestClass(out, base + 5, classes, mask);
+      if (best < 0) continue;
+      const score = obj * (out[base + 5 + best] as number);
+      if (score < threshold) continue;
       const cx = out[base] as number;
       const cy = out[base + 1] as number;
       const w = out[base + 2] as number;
