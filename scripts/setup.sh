@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what sie needs on a fresh Debian/Ubuntu machine that has Node.js >= 20: system packages
-# (ffmpeg, nats-server, protoc, GStreamer for the RTSP client tests), pnpm, the node modules, and the model and media assets.
+# (ffmpeg, nats-server, protoc, GStreamer for the RTSP client tests, Chromium for the dashboard test), pnpm, the node modules, and the model and media assets.
 # Safe to run again: each step is skipped when already done.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -11,6 +11,7 @@ missing=()
 command -v ffmpeg >/dev/null || missing+=(ffmpeg)
 command -v nats-server >/dev/null || missing+=(nats-server)
 command -v protoc >/dev/null || missing+=(protobuf-compiler)
+command -v chromium >/dev/null || missing+=(chromium)
 command -v gst-launch-1.0 >/dev/null || missing+=(gstreamer1.0-tools gstreamer1.0-plugins-good gstreamer1.0-plugins-bad gstreamer1.0-libav)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "[setup] apt-get install ${missing[*]}"

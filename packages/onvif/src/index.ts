@@ -1,0 +1,1 @@
+export const ONVIF_PACKAGE = '@sie/onvif';
