@@ -18,7 +18,11 @@ export interface BusOptions {
   /** -1 (default) reconnects forever: a service never gives up on its broker. */
   maxReconnectAttempts?: number;
   reconnectTimeWaitMs?: number;
+  /** Called for every NATS error (for `sie_nats_errors_total`): `handler`, `request`, `serve`, `disconnect`. */
+  onError?: (kind: BusErrorKind) => void;
 }
+
+export type BusErrorKind = 'handler' | 'request' | 'serve' | 'disconnect';
 
 export interface Delivery {
   subject: string;
@@ -36,6 +40,7 @@ export class Bus {
   private constructor(
     readonly nc: NatsConnection,
     private readonly logger: Logger,
+    private readonly onError: (kind: BusErrorKind) => void = () => undefined,
   ) {
     void this.watchStatus();
   }
@@ -49,7 +54,7 @@ export class Bus {
       waitOnFirstConnect: true,
     });
     options.logger.info({ server: nc.getServer() }, 'connected to NATS');
-    return new Bus(nc, options.logger);
+    return new Bus(nc, options.logger, options.onError);
   }
 
   get status(): BusState {
@@ -76,6 +81,7 @@ export class Bus {
         try {
           await handler(codec.decode(msg.data), delivery(msg));
         } catch (err) {
+          this.onError('handler');
           this.logger.error({ err, subject: msg.subject }, 'message handler failed');
         }
       }
@@ -99,6 +105,7 @@ export class Bus {
       });
       return resCodec.decode(msg.data);
     } catch (cause) {
+      this.onError('request');
       const code = (cause as { code?: string }).code;
       if (code === '503') throw new UnavailableError(`no responder on ${subject}`, { cause });
       if (code === 'TIMEOUT') throw new TimeoutError(`request ${subject}`, timeoutMs, { cause });
@@ -125,6 +132,7 @@ export class Bus {
         try {
           response = await handler(reqCodec.decode(msg.data), delivery(msg));
         } catch (err) {
+          this.onError('serve');
           this.logger.warn({ err, subject: msg.subject }, 'request handler failed');
           response = onError(asSieError(err));
         }
@@ -148,8 +156,10 @@ export class Bus {
   private async watchStatus(): Promise<void> {
     for await (const s of this.nc.status()) {
       if (s.type === 'disconnect' || s.type === 'reconnecting') {
-        if (this.state !== 'reconnecting')
+        if (this.state !== 'reconnecting') {
+          this.onError('disconnect');
           this.logger.warn({ status: s.type }, 'NATS connection lost');
+        }
         this.state = 'reconnecting';
       } else if (s.type === 'reconnect') {
         this.state = 'connected';

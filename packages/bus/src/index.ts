@@ -1,5 +1,5 @@
 export { Bus, traceHeaders } from './bus.js';
-export type { BusOptions, BusState, Delivery } from './bus.js';
+export type { BusErrorKind, BusOptions, BusState, Delivery } from './bus.js';
 export type { Subscription } from 'nats';
 export { encodeMessage } from './codec.js';
 export type { ProtoCodec } from './codec.js';
@@ -27,5 +27,6 @@ export {
   stageReportSubject,
   tenantEventsSubject,
   token,
+  traceKeepSubject,
 } from './subjects.js';
 export type { ControlVerb, StageName } from './subjects.js';

@@ -12,6 +12,7 @@ import {
   runStatusSubject,
   stageReportSubject,
   tenantEventsSubject,
+  traceKeepSubject,
 } from './index.js';
 
 test('subjects follow the documented layout', () => {
@@ -26,6 +27,7 @@ test('subjects follow the documented layout', () => {
   assert.equal(runStatusStreamSubjects(), 'sie.status.>');
   assert.equal(controlSubject('node-a', 'ingest', 'start'), 'sie.ctl.node-a.ingest.start');
   assert.equal(runIdFromSubject('sie.det.r_9'), 'r_9');
+  assert.equal(traceKeepSubject(), 'sie.trace.keep');
 });
 
 test('ids that would change a subject are refused', () => {

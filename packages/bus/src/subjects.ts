@@ -74,6 +74,12 @@ export const nodeStatusSubject = (nodeId: string, stage: StageName): string =>
   `sie.node.${token(nodeId, 'node id')}.${stage}`;
 export const allNodeStatusSubject = (): string => 'sie.node.*.*';
 
+/**
+ * Trace ids whose frames raised an event or an error: every service exports the spans it still
+ * holds of them, so such a frame is traced whole whatever the sampling ratio.
+ */
+export const traceKeepSubject = (): string => 'sie.trace.keep';
+
 /** Parses the run id out of a detections subject (for wildcard subscribers). */
 export function runIdFromSubject(subject: string): string | undefined {
   const parts = subject.split('.');

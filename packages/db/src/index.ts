@@ -1,5 +1,5 @@
 export { createDb } from './client.js';
-export type { CreateDbOptions, Db, DbHandle } from './client.js';
+export type { CreateDbOptions, Db, DbErrorKind, DbHandle } from './client.js';
 export { MigrationError } from './errors.js';
 export { newId } from './ids.js';
 export type {

@@ -4,6 +4,7 @@ import { ConfigError } from '@sie/errors';
 import {
   createLogger,
   createMetricsRegistry,
+  dependencyErrorCounter,
   initTracing,
   startOpsServer,
   type CheckResult,
@@ -13,6 +14,7 @@ import {
 } from '@sie/telemetry';
 import type { z } from 'zod';
 import { BASE_ENV_ALIASES, type BaseConfig } from './base-config.js';
+import { shareTraceKeeps } from './trace-keep.js';
 
 export type HealthCheck = () => CheckResult;
 
@@ -37,8 +39,12 @@ export interface ServiceDefinition<S extends z.ZodType> {
   service: string;
   schema: S;
   envAliases?: Record<string, string>;
-  /** Connect to NATS before `start` (the config must have `nats.url`). */
-  nats: boolean;
+  /**
+   * `true`: connect to NATS before `start` (the config must have `nats.url`). `'when-tracing'`:
+   * connect in the background only when traces are exported, for trace keeps alone (a service
+   * that otherwise needs no broker must not wait for one).
+   */
+  nats: boolean | 'when-tracing';
   start(ctx: ServiceContext<z.output<S>>): Promise<RunningService>;
 }
 
@@ -99,7 +105,10 @@ export async function runService<S extends z.ZodType>(def: ServiceDefinition<S>)
   });
 
   let bus: Bus | undefined;
-  if (def.nats) {
+  if (def.nats === 'when-tracing') {
+    if (config.tracing.otlpEndpoint)
+      connectForTraceKeeps(config, def.service, logger, registry, tracing);
+  } else if (def.nats) {
     const nats = (config as unknown as { nats: { url: string; reconnectTimeWaitMs: number } }).nats;
     checks.set('nats', () =>
       bus ? (bus.status === 'connected' ? 'ok' : bus.status) : 'connecting',
@@ -109,7 +118,9 @@ export async function runService<S extends z.ZodType>(def: ServiceDefinition<S>)
       name: `${def.service}@${config.nodeId}`,
       logger,
       reconnectTimeWaitMs: nats.reconnectTimeWaitMs,
+      onError: dependencyErrorCounter(registry, 'nats'),
     });
+    shareTraceKeeps(bus, tracing);
   }
 
   const running = await def.start({
@@ -151,4 +162,25 @@ export async function runService<S extends z.ZodType>(def: ServiceDefinition<S>)
   };
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGINT', () => shutdown('SIGINT'));
+}
+
+function connectForTraceKeeps(
+  config: BaseConfig,
+  service: string,
+  logger: Logger,
+  registry: Registry,
+  tracing: Tracing,
+): void {
+  const nats = (config as unknown as { nats?: { url: string; reconnectTimeWaitMs: number } }).nats;
+  if (!nats) return;
+  Bus.connect({
+    servers: nats.url,
+    name: `${service}@${config.nodeId}`,
+    logger,
+    reconnectTimeWaitMs: nats.reconnectTimeWaitMs,
+    onError: dependencyErrorCounter(registry, 'nats'),
+  }).then(
+    (bus) => shareTraceKeeps(bus, tracing),
+    (err: unknown) => logger.warn({ err }, 'no NATS for trace keeps: only sampled frames export'),
+  );
 }

@@ -17,3 +17,33 @@ export function createMetricsRegistry(
 export const LATENCY_BUCKETS_MS = [
   0.5, 1, 2, 5, 10, 20, 35, 50, 75, 100, 150, 250, 500, 1000, 2500, 5000,
 ];
+
+// Literal names: docs/metrics.md and the Grafana dashboard are checked against them.
+const DEPENDENCY_ERRORS = {
+  nats: {
+    name: 'sie_nats_errors_total',
+    help: 'NATS errors: failed handlers, requests and replies, lost connections',
+  },
+  db: {
+    name: 'sie_db_errors_total',
+    help: 'Postgres errors: failed connects and statements, dead pooled connections',
+  },
+} as const;
+
+/** What went wrong talking to NATS or Postgres, as the `kind` label of the error counters. */
+export type DependencyErrorKind = string;
+
+/**
+ * `sie_nats_errors_total{kind}` or `sie_db_errors_total{kind}`: one counter per dependency, the
+ * same names on every service, so one alert covers them all. Returns the function to call.
+ */
+export function dependencyErrorCounter(
+  registry: Registry,
+  dependency: 'nats' | 'db',
+): (kind: DependencyErrorKind) => void {
+  const { name, help } = DEPENDENCY_ERRORS[dependency];
+  const existing = registry.getSingleMetric(name) as Counter<'kind'> | undefined;
+  const counter =
+    existing ?? new Counter({ name, help, labelNames: ['kind'], registers: [registry] });
+  return (kind) => counter.inc({ kind });
+}

@@ -1,4 +1,5 @@
 import {
+  SpanStatusCode,
   context,
   propagation,
   trace,
@@ -17,6 +18,7 @@ import {
   TraceIdRatioBasedSampler,
   type SpanProcessor,
 } from '@opentelemetry/sdk-trace-base';
+import { FrameSampler, KEEP_ATTRIBUTE, TailKeepProcessor } from './tail-keep.js';
 
 export interface TracingOptions {
   service: string;
@@ -24,11 +26,25 @@ export interface TracingOptions {
   otlpEndpoint?: string;
   /** Fraction of root spans (frames) sampled, 0–1. */
   sampleRatio?: number;
+  /**
+   * Also export every frame that raises an event or an error, whatever the ratio (default true):
+   * unsampled spans are recorded and held briefly until their trace is kept or forgotten.
+   */
+  keepEventsAndErrors?: boolean;
 }
 
 export interface Tracing {
   tracer: Tracer;
+  /** Exports this process's held spans of `traceId` (another service kept the trace). */
+  keepTrace(traceId: string): void;
+  /** Called with the trace id when a span here ends with an error or `sie.keep` set. */
+  onKeep(listener: (traceId: string) => void): void;
   shutdown(): Promise<void>;
+}
+
+/** Marks the span so its whole trace is exported (the frame raised an event). */
+export function keepSpanTrace(span: Span): void {
+  span.setAttribute(KEEP_ATTRIBUTE, true);
 }
 
 /**
@@ -39,20 +55,36 @@ export function initTracing(options: TracingOptions): Tracing {
   propagation.setGlobalPropagator(new W3CTraceContextPropagator());
   context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
   const spanProcessors: SpanProcessor[] = [];
+  const ratio = options.sampleRatio ?? 0.01;
+  const listeners: ((traceId: string) => void)[] = [];
+  let tail: TailKeepProcessor | undefined;
+  // Recording unsampled spans costs CPU, so only when there is somewhere to export them.
+  const keep = Boolean(options.otlpEndpoint) && (options.keepEventsAndErrors ?? true);
   if (options.otlpEndpoint) {
-    spanProcessors.push(
-      new BatchSpanProcessor(new OTLPTraceExporter({ url: options.otlpEndpoint })),
-    );
+    const batch = new BatchSpanProcessor(new OTLPTraceExporter({ url: options.otlpEndpoint }));
+    if (keep) {
+      tail = new TailKeepProcessor(batch, {
+        onKeep: (traceId) => listeners.forEach((l) => l(traceId)),
+      });
+      spanProcessors.push(tail);
+    } else {
+      spanProcessors.push(batch);
+    }
   }
   const provider = new BasicTracerProvider({
     resource: resourceFromAttributes({ 'service.name': `sie-${options.service}` }),
-    sampler: new ParentBasedSampler({
-      root: new TraceIdRatioBasedSampler(options.sampleRatio ?? 0.01),
-    }),
+    sampler: keep
+      ? new FrameSampler(ratio)
+      : new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(ratio) }),
     spanProcessors,
   });
   trace.setGlobalTracerProvider(provider);
-  return { tracer: trace.getTracer(`sie-${options.service}`), shutdown: () => provider.shutdown() };
+  return {
+    tracer: trace.getTracer(`sie-${options.service}`),
+    keepTrace: (traceId) => tail?.keep(traceId),
+    onKeep: (listener) => void listeners.push(listener),
+    shutdown: () => provider.shutdown(),
+  };
 }
 
 /** Writes the active (or given) context into a string carrier such as NATS or gRPC headers. */
@@ -71,5 +103,5 @@ export function extractTraceContext(carrier: Record<string, string | undefined>)
   });
 }
 
-export { context, trace };
+export { SpanStatusCode, context, trace };
 export type { Context, Span, Tracer };

@@ -2,6 +2,7 @@
 import { createDb, migrate } from '@sie/db';
 import { InferenceGateway } from '@sie/models';
 import { runService } from '@sie/service-kit';
+import { dependencyErrorCounter } from '@sie/telemetry';
 import { startApiServer } from './app.js';
 import { API_ENV_ALIASES, apiConfigSchema, modelStoreDir } from './config.js';
 
@@ -15,6 +16,7 @@ await runService({
     await migrate(config.databaseUrl);
     const database = createDb(config.databaseUrl, {
       log: (line) => logger.warn(line),
+      onError: dependencyErrorCounter(registry, 'db'),
     });
     let dbState = 'ok';
     const probe = setInterval(() => {

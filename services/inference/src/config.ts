@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { defaultFrameStoreDir } from '@sie/framestore';
-import { baseConfigShape } from '@sie/service-kit';
+import { baseConfigShape, natsConfigShape } from '@sie/service-kit';
 import { z } from 'zod';
 import { modelConfigSchema } from './models/spec.js';
 
@@ -10,6 +10,8 @@ export const DEFAULT_OPS_PORT = 9102;
 /** Every key has a default; env names follow the path (`grpc.port` → `SIE_GRPC__PORT`). */
 export const inferenceConfigSchema = z.strictObject({
   ...baseConfigShape(DEFAULT_OPS_PORT),
+  // Only for trace keeps (frames that raised an event elsewhere), and only when tracing exports.
+  ...natsConfigShape,
   grpc: z
     .strictObject({
       host: z.string().min(1).default('127.0.0.1'),

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { runService } from '@sie/service-kit';
+import { startGpuMetrics } from '@sie/telemetry';
 import { inferenceConfigSchema } from './config.js';
 import { startInferenceServer } from './server.js';
 
@@ -8,7 +9,7 @@ import { startInferenceServer } from './server.js';
 await runService({
   service: 'inference',
   schema: inferenceConfigSchema,
-  nats: false,
+  nats: 'when-tracing',
   start: async (ctx) => {
     const server = await startInferenceServer(ctx.config, {
       logger: ctx.logger,
@@ -21,6 +22,13 @@ await runService({
     ctx.setInfo('grpcPort', server.port);
     ctx.setInfo('workers', server.pool.size);
     ctx.setInfo('executionProvider', ctx.config.executionProvider);
-    return { stop: () => server.stop() };
+    // The GPU's utilization and memory, when there is one (one inference process per node).
+    const gpu = startGpuMetrics({ registry: ctx.registry, logger: ctx.logger });
+    return {
+      stop: () => {
+        gpu.stop();
+        return server.stop();
+      },
+    };
   },
 });

@@ -1,4 +1,4 @@
-import { ROOT_CONTEXT, trace } from '@opentelemetry/api';
+import { ROOT_CONTEXT, SpanStatusCode, trace } from '@opentelemetry/api';
 import type { FrameDetections, FrameRef } from '@sie/contracts';
 import { ModelError, asSieError, type SieError } from '@sie/errors';
 import type { Logger, Tracer } from '@sie/telemetry';
@@ -114,7 +114,13 @@ export class FramePump {
       o.publisher.detections(message, ctx);
       o.metrics.publishedFrame(performance.now() - started);
     } catch (thrown) {
-      if (!this.stopped) this.failed(asSieError(thrown), ref);
+      const err = asSieError(thrown);
+      // An error exports this frame's whole trace, whatever the sampling ratio (a slot overwritten
+      // under load is a counted drop, not an error).
+      if (err.code !== 'frame_overwritten') {
+        span.setStatus({ code: SpanStatusCode.ERROR, message: err.message });
+      }
+      if (!this.stopped) this.failed(err, ref);
     } finally {
       span.end();
     }

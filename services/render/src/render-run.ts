@@ -4,7 +4,14 @@ import { FrameDetections, Overlay, type FrameRef, type RunSpec, type Shape } fro
 import { FrameOverwrittenError } from '@sie/errors';
 import type { FrameStoreReaders } from '@sie/framestore';
 import { buildEncodeArgv, type H264Encoder } from '@sie/media';
-import { trace, type Context, type Logger, type Span, type Tracer } from '@sie/telemetry';
+import {
+  SpanStatusCode,
+  trace,
+  type Context,
+  type Logger,
+  type Span,
+  type Tracer,
+} from '@sie/telemetry';
 import { resizeNearest, type Raster } from './draw.js';
 import { SupervisedEncoder } from './encoder.js';
 import type { RenderRunMetrics } from './metrics.js';
@@ -363,6 +370,9 @@ export class RenderRun {
       this.latestDrawn = true;
       this.shapesChanged = false;
       this.frameSpan.setAttribute('sie.render.result', 'unreadable');
+      if (!(err instanceof FrameOverwrittenError)) {
+        this.frameSpan.setStatus({ code: SpanStatusCode.ERROR, message: String(err) });
+      }
       this.frameSpan.end();
       this.frameSpan = undefined;
       if (err instanceof FrameOverwrittenError) this.deps.metrics.dropped('slot_overwritten');

@@ -8,7 +8,15 @@ import {
 } from '@sie/bus';
 import { Event, FrameDetections, Overlay, type FrameRef, type RunSpec } from '@sie/contracts';
 import { ConfigError, SieError, UnavailableError, toErrorPayload } from '@sie/errors';
-import { extractTraceContext, trace, type Context, type Logger, type Tracer } from '@sie/telemetry';
+import {
+  SpanStatusCode,
+  extractTraceContext,
+  keepSpanTrace,
+  trace,
+  type Context,
+  type Logger,
+  type Tracer,
+} from '@sie/telemetry';
 import {
   RunEngine,
   parseRulesJson,
@@ -156,8 +164,11 @@ export class RuleRun {
       try {
         const events = await this.processFrame(d, trace.setSpan(parent, span));
         span.setAttribute('sie.events', events);
+        // A frame that raised an event is traced whole, whatever the sampling ratio.
+        if (events > 0) keepSpanTrace(span);
       } catch (err) {
         span.recordException(err instanceof Error ? err : String(err));
+        span.setStatus({ code: SpanStatusCode.ERROR, message: String(err) });
         this.o.logger.error(
           { run: this.run.runId, err: toErrorPayload(err) },
           'processing a frame failed',

@@ -2,6 +2,7 @@
 import { createDb, migrate } from '@sie/db';
 import { InferenceGateway } from '@sie/models';
 import { runService } from '@sie/service-kit';
+import { dependencyErrorCounter } from '@sie/telemetry';
 import { SCHEDULER_ENV_ALIASES, schedulerConfigSchema } from './config.js';
 import { SchedulerMetrics } from './metrics.js';
 import { OutboxRelay } from './outbox-relay.js';
@@ -15,7 +16,10 @@ await runService({
   async start({ config, bus, logger, registry, addCheck, setInfo }) {
     if (!bus) throw new Error('the scheduler needs NATS');
     await migrate(config.databaseUrl, (line) => logger.info(line));
-    const database = createDb(config.databaseUrl, { log: (line) => logger.warn(line) });
+    const database = createDb(config.databaseUrl, {
+      log: (line) => logger.warn(line),
+      onError: dependencyErrorCounter(registry, 'db'),
+    });
     const metrics = new SchedulerMetrics(registry);
     const relay = new OutboxRelay(
       database.db,
