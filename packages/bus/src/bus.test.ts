@@ -91,3 +91,37 @@ test('request/reply: answers, handler errors carry their code, silence is a time
     TimeoutError,
   );
 });
+
+test('NATS errors reach the onError hook (sie_nats_errors_total): a throwing handler, a request nobody answers', async () => {
+  const kinds: string[] = [];
+  const counted = await Bus.connect({
+    servers: url,
+    name: 'bus-test-errors',
+    logger,
+    onError: (kind) => kinds.push(kind),
+  });
+  try {
+    const subject = detectionsSubject('bus-errors');
+    counted.subscribe(subject, FrameDetections, () => {
+      throw new Error('handler bug');
+    });
+    await counted.flush();
+    counted.publish(subject, FrameDetections, FrameDetections.fromPartial({}));
+    await assert.rejects(
+      counted.request(
+        detectionsSubject('nobody-home'),
+        StartRunRequest,
+        StartRunRequest.fromPartial({}),
+        StartRunResponse,
+        500,
+      ),
+    );
+    const deadline = Date.now() + 2000;
+    while (!kinds.includes('handler') && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    assert.deepEqual([...new Set(kinds)].sort(), ['handler', 'request']);
+  } finally {
+    await counted.close();
+  }
+});

@@ -50,6 +50,15 @@ function countErrors(pool: pg.Pool, onError: (kind: DbErrorKind) => void): void 
   pool.on('connect', (client) => {
     const query = client.query.bind(client) as (...args: unknown[]) => unknown;
     (client as { query: unknown }).query = (...args: unknown[]): unknown => {
+      // pg-pool's own pool.query calls the client with a callback, drizzle's transactions with none.
+      const last = args.at(-1);
+      if (typeof last === 'function') {
+        const callback = last as (err: unknown, ...rest: unknown[]) => unknown;
+        args[args.length - 1] = (err: unknown, ...rest: unknown[]): unknown => {
+          if (err) onError('query');
+          return callback(err, ...rest);
+        };
+      }
       const result = query(...args);
       if (result instanceof Promise) result.catch(() => onError('query'));
       return result;
