@@ -26,6 +26,8 @@ export interface IngestRunSpec {
 
 export interface ValidateOptions {
   mediaRoot?: string;
+  /** V4L2 capture devices are refused unless the node allows them. */
+  allowDevices?: boolean;
   retryDefaults: RetrySettings;
 }
 
@@ -77,7 +79,10 @@ export function validateRunSpec(run: RunSpec, options: ValidateOptions): IngestR
   }
   const sourceSpec = run.source ?? bad('run.source', 'the run has no source');
   // Throws SourceInvalidError naming why (scheme, traversal, media root …).
-  const source = parseSourceUrl(sourceSpec.url, { mediaRoot: options.mediaRoot });
+  const source = parseSourceUrl(sourceSpec.url, {
+    mediaRoot: options.mediaRoot,
+    allowDevices: options.allowDevices,
+  });
   const transport = sourceSpec.rtspTransport || 'tcp';
   if (transport !== 'tcp' && transport !== 'udp') {
     bad('run.source.rtspTransport', 'rtsp transport must be "tcp" or "udp"');
