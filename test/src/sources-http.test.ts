@@ -11,7 +11,7 @@ import { after, before, describe, test } from 'node:test';
 import { SieError, SourceInvalidError } from '@sie/errors';
 import { buildDecodeArgs, decodeArgv, parseSourceUrl, probeSource } from '@sie/media';
 import { asset } from './support/env.js';
-import { ffmpegSync, startHttpMedia, type HttpMedia } from './support/http-media.js';
+import { makeHttpFixtures, startHttpMedia, type HttpMedia } from './support/http-media.js';
 
 const PROBE_MS = 30_000;
 
@@ -28,8 +28,7 @@ describe('HTTP and HLS sources (real ffmpeg, local web server)', () => {
     mkdirSync(served);
     mkdirSync(secret);
     const vtest = asset('media/vtest.avi');
-    ffmpegSync(['-i', vtest, '-t', '4', '-an', '-vf', 'scale=320:240', '-c:v', 'libx264', '-preset', 'ultrafast', '-movflags', '+faststart', join(served, 'clip.mp4')]);
-    ffmpegSync(['-i', vtest, '-t', '6', '-an', '-vf', 'scale=640:480', '-c:v', 'libx264', '-preset', 'ultrafast', '-g', '10', '-f', 'hls', '-hls_time', '2', '-hls_list_size', '0', '-hls_playlist_type', 'vod', '-hls_segment_filename', join(served, 'seg%d.ts'), join(served, 'index.m3u8')]);
+    makeHttpFixtures(served, vtest);
     // A real, decodable segment outside the served folder: if a playlist could make ffmpeg read
     // it, the probe would succeed.
     copyFileSync(join(served, 'seg0.ts'), join(secret, 'seg0.ts'));

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { StageEventKind } from '@sie/contracts';
 import { asset } from './support/env.js';
-import { ffmpegSync, startHttpMedia, type HttpMedia } from './support/http-media.js';
+import { makeHttpFixtures, startHttpMedia, type HttpMedia } from './support/http-media.js';
 import { startNodeStack, type NodeStack } from './support/node-stack.js';
 import { RunWatch } from './support/run-watch.js';
 import { startRun, stopRun } from './support/runs.js';
@@ -27,8 +27,7 @@ before(async () => {
   const www = join(work, 'www');
   mkdirSync(www);
   const vtest = asset('media/vtest.avi');
-  ffmpegSync(['-i', vtest, '-t', '6', '-an', '-vf', 'scale=640:480', '-c:v', 'libx264', '-preset', 'ultrafast', '-g', '10', '-f', 'hls', '-hls_time', '2', '-hls_list_size', '0', '-hls_playlist_type', 'vod', '-hls_segment_filename', join(www, 'seg%d.ts'), join(www, 'index.m3u8')]);
-  ffmpegSync(['-i', vtest, '-t', '4', '-an', '-vf', 'scale=320:240', '-c:v', 'libx264', '-preset', 'ultrafast', join(www, 'clip.mp4')]);
+  makeHttpFixtures(www, vtest);
   http = await startHttpMedia(www, vtest);
   node = await startNodeStack('sources', { env: { SIE_STALL_TIMEOUT_MS: '4000' } });
 });

@@ -112,3 +112,13 @@ export function ffmpegSync(args: string[]): void {
   const r = spawnSync('ffmpeg', ['-nostdin', '-v', 'error', '-y', ...args], { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`ffmpeg ${args.join(' ')} failed: ${r.stderr}`);
 }
+
+/**
+ * Test media in `dir`: clip.mp4 (4 s, 320×240, H.264, moov first) and an HLS VOD playlist
+ * index.m3u8 with 2-second segments seg0.ts… (6 s, 640×480), all made from `video` by ffmpeg.
+ */
+export function makeHttpFixtures(dir: string, video: string): void {
+  const h264 = ['-an', '-c:v', 'libx264', '-preset', 'ultrafast'];
+  ffmpegSync(['-i', video, '-t', '4', '-vf', 'scale=320:240', ...h264, '-movflags', '+faststart', `${dir}/clip.mp4`]);
+  ffmpegSync(['-i', video, '-t', '6', '-vf', 'scale=640:480', ...h264, '-g', '10', '-f', 'hls', '-hls_time', '2', '-hls_list_size', '0', '-hls_playlist_type', 'vod', '-hls_segment_filename', `${dir}/seg%d.ts`, `${dir}/index.m3u8`]);
+}
