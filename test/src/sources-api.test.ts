@@ -74,23 +74,32 @@ async function probe(url: string): Promise<{ status: number; body: Body }> {
 const onvif = (password: string): string =>
   `onvif://viewer:${encodeURIComponent(password)}@127.0.0.1:${device.port}/?profile=Main`;
 
-test('probe reports codec, size and fps the same way for every kind of source', { timeout: 120_000 }, async () => {
-  const expect = async (url: string, codec: string, width: number, height: number): Promise<Body> => {
-    const r = await probe(url);
-    assert.equal(r.status, 200, JSON.stringify(r.body));
-    assert.equal(r.body.reachable, true, `${url}: ${JSON.stringify(r.body)}`);
-    assert.deepEqual([r.body.codec, r.body.width, r.body.height], [codec, width, height], url);
-    assert.equal(typeof r.body.fps, 'number');
-    return r.body;
-  };
-  await expect(asset('media/vtest.avi'), 'msmpeg4v3', 768, 576);
-  await expect(camera.url, 'h264', 768, 576);
-  assert.equal((await expect(`${http.base}/clip.mp4`, 'h264', 320, 240)).fps, 10);
-  await expect(`${http.base}/mjpeg`, 'mjpeg', 768, 576);
-  await expect(`${http.base}/index.m3u8`, 'h264', 640, 480);
-  const viaOnvif = await expect(onvif('pa:ss/word'), 'h264', 768, 576);
-  assert.equal(viaOnvif.resolvedUrl, camera.url.replace('rtsp://', 'rtsp://viewer:***@'));
-});
+test(
+  'probe reports codec, size and fps the same way for every kind of source',
+  { timeout: 120_000 },
+  async () => {
+    const expect = async (
+      url: string,
+      codec: string,
+      width: number,
+      height: number,
+    ): Promise<Body> => {
+      const r = await probe(url);
+      assert.equal(r.status, 200, JSON.stringify(r.body));
+      assert.equal(r.body.reachable, true, `${url}: ${JSON.stringify(r.body)}`);
+      assert.deepEqual([r.body.codec, r.body.width, r.body.height], [codec, width, height], url);
+      assert.equal(typeof r.body.fps, 'number');
+      return r.body;
+    };
+    await expect(asset('media/vtest.avi'), 'msmpeg4v3', 768, 576);
+    await expect(camera.url, 'h264', 768, 576);
+    assert.equal((await expect(`${http.base}/clip.mp4`, 'h264', 320, 240)).fps, 10);
+    await expect(`${http.base}/mjpeg`, 'mjpeg', 768, 576);
+    await expect(`${http.base}/index.m3u8`, 'h264', 640, 480);
+    const viaOnvif = await expect(onvif('pa:ss/word'), 'h264', 768, 576);
+    assert.equal(viaOnvif.resolvedUrl, camera.url.replace('rtsp://', 'rtsp://viewer:***@'));
+  },
+);
 
 test('probe says why a source cannot be used, without passwords', { timeout: 60_000 }, async () => {
   const wrong = await probe(onvif('guess'));

@@ -4,7 +4,15 @@
  * and the rules that keep a source URL from reaching the local disk.
  */
 import assert from 'node:assert/strict';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -79,7 +87,10 @@ describe('HTTP and HLS sources (real ffmpeg, local web server)', () => {
         (e: unknown) => e,
       );
       assert.ok(err instanceof SourceInvalidError, String(err));
-      assert.match(err.message, new RegExp(`refused: .* tries to open "${proto}:", which hls sources may not use`));
+      assert.match(
+        err.message,
+        new RegExp(`refused: .* tries to open "${proto}:", which hls sources may not use`),
+      );
     });
   }
 
@@ -93,23 +104,38 @@ describe('HTTP and HLS sources (real ffmpeg, local web server)', () => {
   });
 
   test('decode arguments carry a protocol whitelist per kind and force the hls demuxer', () => {
-    const argv = (url: string): string => decodeArgv(buildDecodeArgs(parseSourceUrl(url), { width: 8, height: 8 })).join(' ');
+    const argv = (url: string): string =>
+      decodeArgv(buildDecodeArgs(parseSourceUrl(url), { width: 8, height: 8 })).join(' ');
     assert.match(argv(`${http.base}/clip.mp4`), /-protocol_whitelist http,https,tcp,tls -i http/);
-    assert.match(argv(`${http.base}/index.m3u8`), /-protocol_whitelist http,https,tcp,tls,crypto -f hls -i http/);
+    assert.match(
+      argv(`${http.base}/index.m3u8`),
+      /-protocol_whitelist http,https,tcp,tls,crypto -f hls -i http/,
+    );
   });
 
   test('unreachable HTTP sources say so; other schemes and traversal are refused up front', async () => {
     await http.stop();
     try {
-      await assert.rejects(probeSource(parseSourceUrl(`${http.base}/clip.mp4`), PROBE_MS), (e: Error) => {
-        assert.ok(e instanceof SieError && e.code === 'source_unreachable', String(e));
-        assert.match(e.message, /refused/i);
-        return true;
-      });
+      await assert.rejects(
+        probeSource(parseSourceUrl(`${http.base}/clip.mp4`), PROBE_MS),
+        (e: Error) => {
+          assert.ok(e instanceof SieError && e.code === 'source_unreachable', String(e));
+          assert.match(e.message, /refused/i);
+          return true;
+        },
+      );
     } finally {
       await http.start();
     }
-    for (const url of ['concat:/a.mp4|/b.mp4', 'subfile:,,start,0,end,0,,:/etc/passwd', 'pipe:0', 'ftp://h/a.mp4', 'file:///media/../etc/passwd', 'tcp://h:1', 'data:video/mp4;base64,AAAA']) {
+    for (const url of [
+      'concat:/a.mp4|/b.mp4',
+      'subfile:,,start,0,end,0,,:/etc/passwd',
+      'pipe:0',
+      'ftp://h/a.mp4',
+      'file:///media/../etc/passwd',
+      'tcp://h:1',
+      'data:video/mp4;base64,AAAA',
+    ]) {
       assert.throws(() => parseSourceUrl(url), SourceInvalidError, url);
     }
   });
@@ -117,15 +143,23 @@ describe('HTTP and HLS sources (real ffmpeg, local web server)', () => {
   test('V4L2: refused unless allowed; opened with size/fps/format when the machine has a device', async (t) => {
     assert.throws(() => parseSourceUrl('v4l2:///dev/video0'), /capture devices are disabled/);
     assert.throws(() => parseSourceUrl('0'), /capture devices are disabled/);
-    const webcam = parseSourceUrl('v4l2:///dev/video0?size=640x480&fps=15&format=mjpeg', { allowDevices: true });
-    assert.match(decodeArgv(buildDecodeArgs(webcam, { width: 8, height: 8 })).join(' '), /-f v4l2 -video_size 640x480 -framerate 15 -input_format mjpeg -i \/dev\/video0/);
+    const webcam = parseSourceUrl('v4l2:///dev/video0?size=640x480&fps=15&format=mjpeg', {
+      allowDevices: true,
+    });
+    assert.match(
+      decodeArgv(buildDecodeArgs(webcam, { width: 8, height: 8 })).join(' '),
+      /-f v4l2 -video_size 640x480 -framerate 15 -input_format mjpeg -i \/dev\/video0/,
+    );
     const device = ['/dev/video0', '/dev/video1'].find((d) => existsSync(d));
     if (!device) {
       t.skip('no V4L2 device on this machine (/dev/video* is absent)');
       process.stdout.write('# skipped V4L2 capture: no /dev/video* device on this machine\n');
       return;
     }
-    const r = await probeSource(parseSourceUrl(device.replace('/dev/video', ''), { allowDevices: true }), PROBE_MS);
+    const r = await probeSource(
+      parseSourceUrl(device.replace('/dev/video', ''), { allowDevices: true }),
+      PROBE_MS,
+    );
     assert.ok(r.width > 0 && r.height > 0);
   });
 });

@@ -40,67 +40,107 @@ after(async () => {
 
 const retry = { startupAttempts: 3, reconnectAttempts: 30, intervalMs: 500 };
 
-test('an HLS playlist: the run starts and the model sees its frames at the playlist size', { timeout: 120_000 }, async () => {
-  const runId = `hls-${process.pid}`;
-  const watch = new RunWatch(node.bus, runId);
-  const answer = await startRun(node.bus, node.nodeId, {
-    runId,
-    modelId: 'yolox',
-    source: { url: `${http.base}/index.m3u8`, realtime: true },
-    retry,
-  });
-  assert.equal(answer.accepted, true, answer.error?.message);
-  await watch.report(STARTED, 60_000);
-  await watch.until(() => (watch.detections.length >= 5 ? true : undefined), 60_000, '5 detections');
-  assert.deepEqual([watch.detections[0]?.frame?.width, watch.detections[0]?.frame?.height], [640, 480]);
-  assert.ok(watch.detections.some((d) => d.detections.some((x) => x.label === 'person')));
-  await stopRun(node.bus, node.nodeId, runId);
-});
+test(
+  'an HLS playlist: the run starts and the model sees its frames at the playlist size',
+  { timeout: 120_000 },
+  async () => {
+    const runId = `hls-${process.pid}`;
+    const watch = new RunWatch(node.bus, runId);
+    const answer = await startRun(node.bus, node.nodeId, {
+      runId,
+      modelId: 'yolox',
+      source: { url: `${http.base}/index.m3u8`, realtime: true },
+      retry,
+    });
+    assert.equal(answer.accepted, true, answer.error?.message);
+    await watch.report(STARTED, 60_000);
+    await watch.until(
+      () => (watch.detections.length >= 5 ? true : undefined),
+      60_000,
+      '5 detections',
+    );
+    assert.deepEqual(
+      [watch.detections[0]?.frame?.width, watch.detections[0]?.frame?.height],
+      [640, 480],
+    );
+    assert.ok(watch.detections.some((d) => d.detections.some((x) => x.label === 'person')));
+    await stopRun(node.bus, node.nodeId, runId);
+  },
+);
 
-test('progressive MP4 over HTTP: the run decodes it at its own size', { timeout: 120_000 }, async () => {
-  const runId = `mp4-${process.pid}`;
-  const watch = new RunWatch(node.bus, runId);
-  const answer = await startRun(node.bus, node.nodeId, {
-    runId,
-    modelId: 'yolox',
-    source: { url: `${http.base}/clip.mp4`, realtime: false },
-    retry: { startupAttempts: 2, reconnectAttempts: 0, intervalMs: 200 },
-  });
-  assert.equal(answer.accepted, true, answer.error?.message);
-  await watch.report(STARTED, 60_000);
-  await watch.until(() => (watch.detections.length >= 20 ? true : undefined), 90_000, '20 detections');
-  assert.deepEqual([watch.detections[0]?.frame?.width, watch.detections[0]?.frame?.height], [320, 240]);
-  await stopRun(node.bus, node.nodeId, runId);
-});
+test(
+  'progressive MP4 over HTTP: the run decodes it at its own size',
+  { timeout: 120_000 },
+  async () => {
+    const runId = `mp4-${process.pid}`;
+    const watch = new RunWatch(node.bus, runId);
+    const answer = await startRun(node.bus, node.nodeId, {
+      runId,
+      modelId: 'yolox',
+      source: { url: `${http.base}/clip.mp4`, realtime: false },
+      retry: { startupAttempts: 2, reconnectAttempts: 0, intervalMs: 200 },
+    });
+    assert.equal(answer.accepted, true, answer.error?.message);
+    await watch.report(STARTED, 60_000);
+    await watch.until(
+      () => (watch.detections.length >= 20 ? true : undefined),
+      90_000,
+      '20 detections',
+    );
+    assert.deepEqual(
+      [watch.detections[0]?.frame?.width, watch.detections[0]?.frame?.height],
+      [320, 240],
+    );
+    await stopRun(node.bus, node.nodeId, runId);
+  },
+);
 
-test('MJPEG over HTTP: the server goes away and comes back, the run reconnects and stays active', { timeout: 180_000 }, async () => {
-  const runId = `mjpeg-${process.pid}`;
-  const watch = new RunWatch(node.bus, runId);
-  const answer = await startRun(node.bus, node.nodeId, {
-    runId,
-    modelId: 'yolox',
-    source: { url: `${http.base}/mjpeg`, realtime: true },
-    retry,
-  });
-  assert.equal(answer.accepted, true, answer.error?.message);
-  await watch.report(STARTED, 60_000);
-  await watch.until(() => (watch.detections.length >= 3 ? true : undefined), 60_000, '3 detections');
-  assert.deepEqual([watch.detections[0]?.frame?.width, watch.detections[0]?.frame?.height], [768, 576]);
+test(
+  'MJPEG over HTTP: the server goes away and comes back, the run reconnects and stays active',
+  { timeout: 180_000 },
+  async () => {
+    const runId = `mjpeg-${process.pid}`;
+    const watch = new RunWatch(node.bus, runId);
+    const answer = await startRun(node.bus, node.nodeId, {
+      runId,
+      modelId: 'yolox',
+      source: { url: `${http.base}/mjpeg`, realtime: true },
+      retry,
+    });
+    assert.equal(answer.accepted, true, answer.error?.message);
+    await watch.report(STARTED, 60_000);
+    await watch.until(
+      () => (watch.detections.length >= 3 ? true : undefined),
+      60_000,
+      '3 detections',
+    );
+    assert.deepEqual(
+      [watch.detections[0]?.frame?.width, watch.detections[0]?.frame?.height],
+      [768, 576],
+    );
 
-  await http.stop();
-  await watch.report(RECONNECTING, 60_000);
-  await new Promise((r) => setTimeout(r, 2000));
-  await http.start();
-  await watch.until(
-    () => (watch.reports.filter((r) => r.kind === STARTED).length >= 2 ? true : undefined),
-    90_000,
-    'STARTED again after the server came back',
-  );
-  const count = watch.detections.length;
-  await watch.until(() => (watch.detections.length >= count + 3 ? true : undefined), 60_000, 'detections after reconnecting');
-  assert.equal(watch.reports.some((r) => r.kind === FAILED), false);
-  await stopRun(node.bus, node.nodeId, runId);
-});
+    await http.stop();
+    await watch.report(RECONNECTING, 60_000);
+    await new Promise((r) => setTimeout(r, 2000));
+    await http.start();
+    await watch.until(
+      () => (watch.reports.filter((r) => r.kind === STARTED).length >= 2 ? true : undefined),
+      90_000,
+      'STARTED again after the server came back',
+    );
+    const count = watch.detections.length;
+    await watch.until(
+      () => (watch.detections.length >= count + 3 ? true : undefined),
+      60_000,
+      'detections after reconnecting',
+    );
+    assert.equal(
+      watch.reports.some((r) => r.kind === FAILED),
+      false,
+    );
+    await stopRun(node.bus, node.nodeId, runId);
+  },
+);
 
 test('a webcam URL is refused by a node that does not allow devices', async () => {
   for (const url of ['v4l2:///dev/video0', '0']) {

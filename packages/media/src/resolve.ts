@@ -24,7 +24,10 @@ export async function resolveSource(
       : { username: source.username, password: source.password ?? '' };
   const resolved = await resolveOnvifStream(
     { host: source.host, port: source.port, ...(credentials ? { credentials } : {}) },
-    { ...(source.profile === undefined ? {} : { profile: source.profile }), timeoutMs: options.timeoutMs },
+    {
+      ...(source.profile === undefined ? {} : { profile: source.profile }),
+      timeoutMs: options.timeoutMs,
+    },
   );
   let rtsp: ParsedSource;
   try {

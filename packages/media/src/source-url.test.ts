@@ -137,8 +137,14 @@ test('onvif URLs name the camera, its credentials and an optional profile', () =
     input: '',
   });
   const plain = parseSourceUrl('onvif://[fe80::1]');
-  assert.deepEqual([plain.kind, plain.kind === 'onvif' && plain.host, plain.kind === 'onvif' && plain.port], ['onvif', 'fe80::1', 80]);
+  assert.deepEqual(
+    [plain.kind, plain.kind === 'onvif' && plain.host, plain.kind === 'onvif' && plain.port],
+    ['onvif', 'fe80::1', 80],
+  );
   invalid('onvif://cam/onvif/device_service', /names the camera only/);
   invalid('onvif://cam/?stream=2', /unknown onvif option/);
-  assert.throws(() => parseSourceUrl('onvif://admin:topsecret@cam/?x=1'), (e: Error) => !e.message.includes('topsecret'));
+  assert.throws(
+    () => parseSourceUrl('onvif://admin:topsecret@cam/?x=1'),
+    (e: Error) => !e.message.includes('topsecret'),
+  );
 });

@@ -68,7 +68,8 @@ export interface OnvifSource {
   input: '';
 }
 
-export type ParsedSource = FileSource | RtspSource | HttpSource | HlsSource | V4l2Source | OnvifSource;
+export type ParsedSource =
+  FileSource | RtspSource | HttpSource | HlsSource | V4l2Source | OnvifSource;
 
 /** What ffmpeg can open directly (everything but ONVIF, which resolves to RTSP first). */
 export type OpenableSource = Exclude<ParsedSource, OnvifSource>;
@@ -187,7 +188,8 @@ function v4l2Source(
       if (!(fps > 0 && fps <= 240)) fail('fps must be within 0..240');
       source.fps = fps;
     } else if (key === 'format') {
-      if (!PIXEL_FORMAT.test(value)) fail('format must be an ffmpeg pixel format name (yuyv422, mjpeg …)');
+      if (!PIXEL_FORMAT.test(value))
+        fail('format must be an ffmpeg pixel format name (yuyv422, mjpeg …)');
       source.pixelFormat = value;
     } else {
       fail(`unknown v4l2 option "${key}" (size, fps, format)`);

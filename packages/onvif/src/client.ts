@@ -153,14 +153,20 @@ export class OnvifClient {
     return bodyNode;
   }
 
-  private faultError(op: string, status: number, fault: XmlNode | undefined): SourceUnreachableError {
+  private faultError(
+    op: string,
+    status: number,
+    fault: XmlNode | undefined,
+  ): SourceUnreachableError {
     const subcodes = fault
       ? findAll(find(fault, 'Code') ?? fault, 'Value').map((v) => v.text.trim().replace(/^.*:/, ''))
       : [];
     const reason = textAt(fault, 'Reason', 'Text') ?? textAt(fault, 'faultstring') ?? '';
     const code = subcodes[subcodes.length - 1] ?? `HTTP ${status}`;
     if (status === 401 || subcodes.includes('NotAuthorized')) {
-      return this.unreachable(`ONVIF authentication failed (NotAuthorized)${reason ? `: ${reason}` : ''}`);
+      return this.unreachable(
+        `ONVIF authentication failed (NotAuthorized)${reason ? `: ${reason}` : ''}`,
+      );
     }
     return this.unreachable(`ONVIF ${op} failed (${code})${reason ? `: ${reason}` : ''}`);
   }
@@ -174,7 +180,10 @@ function profileOf(node: XmlNode): OnvifProfile {
   const video = find(node, 'VideoEncoderConfiguration');
   const width = Number(textAt(video, 'Resolution', 'Width'));
   const height = Number(textAt(video, 'Resolution', 'Height'));
-  const profile: OnvifProfile = { token: node.attrs['token'] ?? '', name: textAt(node, 'Name') ?? '' };
+  const profile: OnvifProfile = {
+    token: node.attrs['token'] ?? '',
+    name: textAt(node, 'Name') ?? '',
+  };
   const encoding = textAt(video, 'Encoding');
   if (encoding) profile.encoding = encoding;
   if (width > 0 && height > 0) Object.assign(profile, { width, height });

@@ -52,7 +52,8 @@ export function parseProbeMatches(xml: string): DiscoveredDevice[] {
   return findAll(doc, 'ProbeMatch').flatMap((match) => {
     const address = textAt(find(match, 'EndpointReference'), 'Address');
     if (!address) return [];
-    const words = (name: string): string[] => (textAt(match, name) ?? '').split(/\s+/).filter(Boolean);
+    const words = (name: string): string[] =>
+      (textAt(match, name) ?? '').split(/\s+/).filter(Boolean);
     const scopes = words('Scopes');
     const device: DiscoveredDevice = {
       address,

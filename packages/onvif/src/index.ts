@@ -1,10 +1,5 @@
 export { OnvifClient, resolveOnvifStream, selectProfile, withCredentials } from './client.js';
-export type {
-  OnvifProfile,
-  OnvifTarget,
-  ResolveOptions,
-  ResolvedStream,
-} from './client.js';
+export type { OnvifProfile, OnvifTarget, ResolveOptions, ResolvedStream } from './client.js';
 export {
   WS_DISCOVERY_MULTICAST,
   discoverOnvifDevices,

@@ -15,8 +15,20 @@ import {
 } from './index.js';
 
 const PROFILES = [
-  { token: 'main', name: 'MainStream', width: 768, height: 576, streamUri: 'rtsp://127.0.0.1:8554/main' },
-  { token: 'sub', name: 'SubStream', width: 320, height: 240, streamUri: 'rtsp://127.0.0.1:8554/sub' },
+  {
+    token: 'main',
+    name: 'MainStream',
+    width: 768,
+    height: 576,
+    streamUri: 'rtsp://127.0.0.1:8554/main',
+  },
+  {
+    token: 'sub',
+    name: 'SubStream',
+    width: 320,
+    height: 240,
+    streamUri: 'rtsp://127.0.0.1:8554/sub',
+  },
 ];
 
 test('PasswordDigest is base64(sha1(nonce + created + password)) (WS-Security example)', () => {
@@ -44,8 +56,14 @@ test('profiles are chosen by token, then name, else the first; credentials go in
   assert.equal(selectProfile(ps, 'sub')?.token, 'sub');
   assert.equal(selectProfile(ps, 'SubStream')?.token, 'sub');
   assert.equal(selectProfile(ps, 'nope'), undefined);
-  assert.equal(withCredentials('rtsp://cam/x', { username: 'a b', password: 'p@ss' }), 'rtsp://a%20b:p%40ss@cam/x');
-  assert.equal(withCredentials('rtsp://u:v@cam/x', { username: 'a', password: 'b' }), 'rtsp://u:v@cam/x');
+  assert.equal(
+    withCredentials('rtsp://cam/x', { username: 'a b', password: 'p@ss' }),
+    'rtsp://a%20b:p%40ss@cam/x',
+  );
+  assert.equal(
+    withCredentials('rtsp://u:v@cam/x', { username: 'a', password: 'b' }),
+    'rtsp://u:v@cam/x',
+  );
 });
 
 test('ProbeMatches parse into devices with name and hardware from the scopes', () => {
@@ -87,17 +105,34 @@ describe('against a test ONVIF device (real SOAP over HTTP)', () => {
     const r = await resolveOnvifStream(target('s3cret'));
     assert.equal(r.profile.token, 'main');
     assert.equal(r.profile.width, 768);
-    assert.deepEqual(r.profiles.map((p) => p.token), ['main', 'sub']);
+    assert.deepEqual(
+      r.profiles.map((p) => p.token),
+      ['main', 'sub'],
+    );
     assert.equal(r.uri, 'rtsp://admin:s3cret@127.0.0.1:8554/main');
-    assert.deepEqual(device.calls.slice(-4), ['GetSystemDateAndTime', 'GetCapabilities', 'GetProfiles', 'GetStreamUri']);
+    assert.deepEqual(device.calls.slice(-4), [
+      'GetSystemDateAndTime',
+      'GetCapabilities',
+      'GetProfiles',
+      'GetStreamUri',
+    ]);
   });
 
   test('selects a profile by token or name; an unknown one is named with the choices', async () => {
-    assert.equal((await resolveOnvifStream(target('s3cret'), { profile: 'sub' })).uri, 'rtsp://admin:s3cret@127.0.0.1:8554/sub');
-    assert.equal((await resolveOnvifStream(target('s3cret'), { profile: 'SubStream' })).profile.height, 240);
+    assert.equal(
+      (await resolveOnvifStream(target('s3cret'), { profile: 'sub' })).uri,
+      'rtsp://admin:s3cret@127.0.0.1:8554/sub',
+    );
+    assert.equal(
+      (await resolveOnvifStream(target('s3cret'), { profile: 'SubStream' })).profile.height,
+      240,
+    );
     await assert.rejects(resolveOnvifStream(target('s3cret'), { profile: 'hd' }), (err: Error) => {
       assert.ok(err instanceof SourceUnreachableError);
-      assert.match(err.message, /no ONVIF profile "hd" \(profiles: main \(MainStream\), sub \(SubStream\)\)/);
+      assert.match(
+        err.message,
+        /no ONVIF profile "hd" \(profiles: main \(MainStream\), sub \(SubStream\)\)/,
+      );
       return true;
     });
   });
@@ -122,7 +157,11 @@ describe('against a test ONVIF device (real SOAP over HTTP)', () => {
   });
 
   test('WS-Discovery finds the device through a unicast Probe', async () => {
-    const found = await discoverOnvifDevices({ timeoutMs: 500, host: '127.0.0.1', port: device.discoveryPort });
+    const found = await discoverOnvifDevices({
+      timeoutMs: 500,
+      host: '127.0.0.1',
+      port: device.discoveryPort,
+    });
     assert.equal(found.length, 1);
     assert.equal(found[0]?.name, 'Test Camera');
     assert.deepEqual(found[0]?.xaddrs, [`http://127.0.0.1:${device.port}/onvif/device_service`]);

@@ -56,7 +56,11 @@ export async function startHttpMedia(dir: string, video: string): Promise<HttpMe
       });
       createReadStream(file, { start, end }).pipe(res);
     } else {
-      res.writeHead(200, { 'content-type': type, 'content-length': size, 'accept-ranges': 'bytes' });
+      res.writeHead(200, {
+        'content-type': type,
+        'content-length': size,
+        'accept-ranges': 'bytes',
+      });
       createReadStream(file).pipe(res);
     }
   };
@@ -64,9 +68,19 @@ export async function startHttpMedia(dir: string, video: string): Promise<HttpMe
   const mjpeg = (res: ServerResponse): void => {
     const ff = spawn(
       'ffmpeg',
-      ['-nostdin', '-v', 'error', '-re', '-stream_loop', '-1', '-i', video, '-an', '-q:v', '6'].concat(
-        ['-f', 'mpjpeg', 'pipe:1'],
-      ),
+      [
+        '-nostdin',
+        '-v',
+        'error',
+        '-re',
+        '-stream_loop',
+        '-1',
+        '-i',
+        video,
+        '-an',
+        '-q:v',
+        '6',
+      ].concat(['-f', 'mpjpeg', 'pipe:1']),
       { stdio: ['ignore', 'pipe', 'ignore'] },
     );
     encoders.add(ff);
@@ -119,6 +133,38 @@ export function ffmpegSync(args: string[]): void {
  */
 export function makeHttpFixtures(dir: string, video: string): void {
   const h264 = ['-an', '-c:v', 'libx264', '-preset', 'ultrafast'];
-  ffmpegSync(['-i', video, '-t', '4', '-vf', 'scale=320:240', ...h264, '-movflags', '+faststart', `${dir}/clip.mp4`]);
-  ffmpegSync(['-i', video, '-t', '6', '-vf', 'scale=640:480', ...h264, '-g', '10', '-f', 'hls', '-hls_time', '2', '-hls_list_size', '0', '-hls_playlist_type', 'vod', '-hls_segment_filename', `${dir}/seg%d.ts`, `${dir}/index.m3u8`]);
+  ffmpegSync([
+    '-i',
+    video,
+    '-t',
+    '4',
+    '-vf',
+    'scale=320:240',
+    ...h264,
+    '-movflags',
+    '+faststart',
+    `${dir}/clip.mp4`,
+  ]);
+  ffmpegSync([
+    '-i',
+    video,
+    '-t',
+    '6',
+    '-vf',
+    'scale=640:480',
+    ...h264,
+    '-g',
+    '10',
+    '-f',
+    'hls',
+    '-hls_time',
+    '2',
+    '-hls_list_size',
+    '0',
+    '-hls_playlist_type',
+    'vod',
+    '-hls_segment_filename',
+    `${dir}/seg%d.ts`,
+    `${dir}/index.m3u8`,
+  ]);
 }
