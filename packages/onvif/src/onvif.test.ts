@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { SourceUnreachableError } from '@sie/errors';
 import {
+  OnvifClient,
   discoverOnvifDevices,
   parseProbeMatches,
   parseXml,
@@ -145,6 +146,16 @@ describe('against a test ONVIF device (real SOAP over HTTP)', () => {
       return true;
     });
     assert.ok(device.refused.includes('GetCapabilities'));
+  });
+
+  test('SOAP faults are named by their subcode and reason', async () => {
+    const client = new OnvifClient(target('s3cret'));
+    await client.syncClock();
+    assert.ok(Math.abs(client.clockSkewMs - 3_600_000) < 5000, String(client.clockSkewMs));
+    await assert.rejects(
+      client.getStreamUri('ghost'),
+      /: ONVIF GetStreamUri failed \(NoProfile\): No such profile$/,
+    );
   });
 
   test('a device that is not there is unreachable, saying so', async () => {
