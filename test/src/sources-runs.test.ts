@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { StageEventKind } from '@sie/contracts';
+import { findFreePort } from '@sie/infra';
 import { asset } from './support/env.js';
 import { makeHttpFixtures, startHttpMedia, type HttpMedia } from './support/http-media.js';
 import { startNodeStack, type NodeStack } from './support/node-stack.js';
@@ -139,6 +140,45 @@ test(
       false,
     );
     await stopRun(node.bus, node.nodeId, runId);
+  },
+);
+
+test(
+  'HTTP sources report source_unreachable and source_lost like any other source',
+  { timeout: 120_000 },
+  async () => {
+    const deadId = `http-dead-${process.pid}`;
+    const dead = new RunWatch(node.bus, deadId);
+    const url = `http://127.0.0.1:${await findFreePort()}/nothing.mjpg`;
+    const refused = await startRun(node.bus, node.nodeId, {
+      runId: deadId,
+      modelId: 'yolox',
+      source: { url, realtime: true },
+      retry: { startupAttempts: 2, reconnectAttempts: 0, intervalMs: 200 },
+    });
+    assert.equal(refused.accepted, true, refused.error?.message);
+    const never = await dead.report(FAILED, 60_000);
+    assert.equal(never.error?.code, 'source_unreachable');
+    assert.match(never.error?.message ?? '', /did not start after 2 attempt\(s\)/);
+
+    const lostId = `http-lost-${process.pid}`;
+    const lost = new RunWatch(node.bus, lostId);
+    const answer = await startRun(node.bus, node.nodeId, {
+      runId: lostId,
+      modelId: 'yolox',
+      source: { url: `${http.base}/mjpeg`, realtime: true },
+      retry: { startupAttempts: 2, reconnectAttempts: 2, intervalMs: 300 },
+    });
+    assert.equal(answer.accepted, true, answer.error?.message);
+    await lost.report(STARTED, 60_000);
+    await http.stop();
+    try {
+      const gone = await lost.report(FAILED, 90_000);
+      assert.equal(gone.error?.code, 'source_lost');
+      assert.match(gone.error?.message ?? '', /was lost: .*2 reconnect attempt\(s\) failed/);
+    } finally {
+      await http.start();
+    }
   },
 );
 
