@@ -89,6 +89,7 @@ test('webcams are refused unless the node allows devices', () => {
     );
     const spec = validateRunSpec(base({ url }), { retryDefaults, allowDevices: true });
     assert.equal(spec.source.kind, 'v4l2');
+    assert.equal(spec.realtime, true, 'a webcam is live');
   }
   assert.equal(
     validateRunSpec(base({ url: 'http://x/a.m3u8' }), { retryDefaults }).source.kind,

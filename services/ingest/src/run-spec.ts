@@ -32,6 +32,7 @@ export interface ValidateOptions {
 }
 
 const ID = /^[A-Za-z0-9_-]{1,128}$/;
+const LIVE_KINDS = new Set<ParsedSource['kind']>(['rtsp', 'onvif', 'v4l2']);
 const MODEL_ID = /^[A-Za-z0-9_.:-]{1,128}$/;
 const MAX_SIDE = 8192;
 
@@ -100,7 +101,8 @@ export function validateRunSpec(run: RunSpec, options: ValidateOptions): IngestR
     outputHeight: h,
     source,
     // A camera is live whatever the flag says: waiting for every frame would only build latency.
-    realtime: source.kind === 'rtsp' || sourceSpec.realtime,
+    // HTTP and HLS may be live or a file on a server: the flag says which.
+    realtime: LIVE_KINDS.has(source.kind) || sourceSpec.realtime,
     loop: source.kind === 'file' && sourceSpec.loop,
     rtspTransport: transport as 'tcp' | 'udp',
     retry,
