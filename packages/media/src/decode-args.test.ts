@@ -86,3 +86,42 @@ test('a duration limit and decoder threads are passed through; bad sizes are ref
   assert.throws(() => buildDecodeArgs(file, { width: 0, height: 8 }), RangeError);
   assert.throws(() => buildDecodeArgs(file, { width: 7.5, height: 8 }), RangeError);
 });
+
+test('every kind gets its own protocol whitelist; none allows file:, concat: or subfile:', () => {
+  const opts = (url: string, extra: { realtime?: boolean } = {}): string[] =>
+    buildDecodeArgs(parseSourceUrl(url, { allowDevices: true }), {
+      width: 8,
+      height: 8,
+      socketTimeoutMs: 3000,
+      ...extra,
+    }).inputOptions;
+  const whitelist = (o: string[]): string => o[o.indexOf('-protocol_whitelist') + 1] ?? '';
+  const http = opts('http://cam/video.mjpg', { realtime: true });
+  assert.equal(whitelist(http), 'http,https,tcp,tls');
+  assert.equal(http[http.indexOf('-rw_timeout') + 1], '3000000');
+  assert.ok(http.includes('-re'));
+  const hls = opts('https://cdn/live.m3u8');
+  assert.equal(whitelist(hls), 'http,https,tcp,tls,crypto');
+  assert.equal(hls[hls.indexOf('-f') + 1], 'hls');
+  const cam = opts('v4l2:///dev/video0?size=640x480&fps=15&format=yuyv422');
+  assert.deepEqual(cam.slice(cam.indexOf('-protocol_whitelist')), [
+    '-protocol_whitelist',
+    'file',
+    '-f',
+    'v4l2',
+    '-video_size',
+    '640x480',
+    '-framerate',
+    '15',
+    '-input_format',
+    'yuyv422',
+  ]);
+  for (const o of [http, hls, opts('rtsp://cam/1')]) {
+    assert.doesNotMatch(whitelist(o), /file|concat|subfile|pipe|data/);
+  }
+  // ONVIF has no stream of its own until resolveSource asked the camera.
+  assert.throws(
+    () => opts('onvif://admin:pw@cam/'),
+    (e: Error) => /must be resolved/.test(e.message) && !e.message.includes(':pw@'),
+  );
+});

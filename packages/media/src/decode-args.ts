@@ -1,4 +1,4 @@
-import type { ParsedSource } from './source-url.js';
+import { redactUrl, type ParsedSource } from './source-url.js';
 
 export interface DecodeOptions {
   /** Size of every output frame; the scaler always runs so the size is guaranteed. */
@@ -6,7 +6,7 @@ export interface DecodeOptions {
   height: number;
   /** Frames per second to keep; 0 or absent keeps every decoded frame. */
   sampleFps?: number;
-  /** File sources: pace reading at the file's frame rate, as a camera would. */
+  /** File and HTTP sources: pace reading at the stream's frame rate, as a camera would. */
   realtime?: boolean;
   /** File sources: start again at the end, forever. */
   loop?: boolean;
@@ -72,24 +72,62 @@ export function sourceInputOptions(
   source: ParsedSource,
   options: Pick<DecodeOptions, 'realtime' | 'loop' | 'rtspTransport' | 'socketTimeoutMs'>,
 ): string[] {
-  if (source.kind === 'file') {
-    const out = ['-protocol_whitelist', 'file'];
-    if (options.realtime) out.push('-re');
-    if (options.loop) out.push('-stream_loop', '-1');
-    return out;
+  const timeoutUs = String(
+    Math.round((options.socketTimeoutMs ?? DEFAULT_SOCKET_TIMEOUT_MS) * 1000),
+  );
+  // Every kind gets the protocols it needs and no others: a playlist, a redirect or a nested
+  // URL can then never reach `file:`, `concat:`, `subfile:`, `pipe:` and the like.
+  switch (source.kind) {
+    case 'file': {
+      const out = ['-protocol_whitelist', 'file'];
+      if (options.realtime) out.push('-re');
+      if (options.loop) out.push('-stream_loop', '-1');
+      return out;
+    }
+    case 'rtsp': {
+      const protocols = ['rtsp', 'rtp', 'tcp', 'udp'];
+      if (source.scheme === 'rtsps') protocols.push('tls');
+      return [
+        '-rtsp_transport',
+        options.rtspTransport ?? 'tcp',
+        // ffmpeg ≥ 5 calls the RTSP socket timeout `-timeout` (µs); it was `-stimeout` before.
+        '-timeout',
+        timeoutUs,
+        '-protocol_whitelist',
+        protocols.join(','),
+      ];
+    }
+    case 'http': {
+      // http may redirect to https, so tls is allowed for both; -rw_timeout bounds a silent server.
+      const out = ['-rw_timeout', timeoutUs, '-protocol_whitelist', 'http,https,tcp,tls'];
+      if (options.realtime) out.push('-re');
+      return out;
+    }
+    case 'hls':
+      // The hls demuxer opens every segment with this whitelist: a playlist naming file: or an
+      // absolute local path (resolved against the playlist's http URL) can never read the disk.
+      return [
+        '-rw_timeout',
+        timeoutUs,
+        '-protocol_whitelist',
+        'http,https,tcp,tls,crypto',
+        '-f',
+        'hls',
+      ];
+    case 'v4l2': {
+      const out = ['-protocol_whitelist', 'file', '-f', 'v4l2'];
+      if (source.width !== undefined && source.height !== undefined) {
+        out.push('-video_size', `${source.width}x${source.height}`);
+      }
+      if (source.fps !== undefined) out.push('-framerate', formatNumber(source.fps));
+      if (source.pixelFormat !== undefined) out.push('-input_format', source.pixelFormat);
+      return out;
+    }
+    case 'onvif':
+      throw new Error(
+        `${redactUrl(source.url)}: an ONVIF source must be resolved (resolveSource) before ffmpeg opens it`,
+      );
   }
-  const timeoutUs = Math.round((options.socketTimeoutMs ?? DEFAULT_SOCKET_TIMEOUT_MS) * 1000);
-  const protocols = ['rtsp', 'rtp', 'tcp', 'udp'];
-  if (source.scheme === 'rtsps') protocols.push('tls');
-  return [
-    '-rtsp_transport',
-    options.rtspTransport ?? 'tcp',
-    // ffmpeg ≥ 5 calls the RTSP socket timeout `-timeout` (µs); it was `-stimeout` before.
-    '-timeout',
-    String(timeoutUs),
-    '-protocol_whitelist',
-    protocols.join(','),
-  ];
 }
 
 /** The whole command line after `ffmpeg`, writing frames to stdout (for logs and tests). */

@@ -57,10 +57,22 @@ export function ffmpegErrorReason(stderr: string, source?: ParsedSource): string
 export function classifyFfmpegFailure(stderr: string, source: ParsedSource): SieError {
   const reason = ffmpegErrorReason(stderr, source);
   const url = redactUrl(source.url);
+  // A playlist or redirect tried to reach a protocol this kind of source may not use (decode-args'
+  // whitelist stopped it): say so, not "invalid data", the demuxer's later complaint.
+  const refused =
+    /Protocol '([^']+)' not on whitelist/.exec(stderr)?.[1] ??
+    // The hls demuxer itself refuses segments of protocols other than http/file/crypto.
+    /Error when loading first segment '(?!https?:)([a-z][a-z0-9+.-]*):/i.exec(stderr)?.[1];
+  if (refused) {
+    return new SourceInvalidError(
+      `refused: ${url} tries to open "${refused}:", which ${source.kind} sources may not use`,
+      url,
+    );
+  }
   if (INVALID.some((re) => re.test(reason))) {
     return new SourceInvalidError(`not a video: ${reason}`, url);
   }
-  if (UNREACHABLE.some((re) => re.test(reason)) || source.kind === 'rtsp') {
+  if (UNREACHABLE.some((re) => re.test(reason)) || source.kind !== 'file') {
     return new SourceUnreachableError(`cannot open ${url}: ${reason}`, url);
   }
   // A local file that opens but fails in an unknown way is most likely not a usable video.

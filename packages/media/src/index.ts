@@ -15,5 +15,17 @@ export { FrameSplitter } from './frame-splitter.js';
 export type { FrameHandler } from './frame-splitter.js';
 export { describeVideo, parseRate, probeSource } from './probe.js';
 export type { ProbeOptions, ProbeResult } from './probe.js';
+export { resolveSource } from './resolve.js';
+export type { ResolveSourceOptions } from './resolve.js';
 export { parseSourceUrl, redactUrl } from './source-url.js';
-export type { FileSource, ParseSourceOptions, ParsedSource, RtspSource } from './source-url.js';
+export type {
+  FileSource,
+  HlsSource,
+  HttpSource,
+  OnvifSource,
+  OpenableSource,
+  ParseSourceOptions,
+  ParsedSource,
+  RtspSource,
+  V4l2Source,
+} from './source-url.js';

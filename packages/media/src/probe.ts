@@ -8,6 +8,7 @@ import {
 import ffmpeg from 'fluent-ffmpeg';
 import { DEFAULT_SOCKET_TIMEOUT_MS, sourceInputOptions } from './decode-args.js';
 import { classifyFfmpegFailure } from './ffmpeg-errors.js';
+import { resolveSource } from './resolve.js';
 import { parseSourceUrl, redactUrl, type ParsedSource } from './source-url.js';
 
 export interface ProbeResult {
@@ -20,6 +21,8 @@ export interface ProbeResult {
   fps: number;
   /** Length of a file; absent for live sources. */
   durationMs?: number;
+  /** For ONVIF: the RTSP stream the camera named (password redacted). */
+  resolvedUrl?: string;
 }
 
 export interface ProbeOptions {
@@ -44,8 +47,10 @@ export async function probeSource(
   timeoutMs: number,
   options: ProbeOptions = {},
 ): Promise<ProbeResult> {
-  const src = typeof source === 'string' ? parseSourceUrl(source) : source;
-  if (src.kind === 'file') await checkRegularFile(src.path, src.url);
+  const parsed = typeof source === 'string' ? parseSourceUrl(source) : source;
+  if (parsed.kind === 'file') await checkRegularFile(parsed.path, parsed.url);
+  if (parsed.kind === 'v4l2') await checkDevice(parsed.device, parsed.url);
+  const src = await resolveSource(parsed, { timeoutMs: Math.min(timeoutMs, 5000) });
 
   const args = [
     '-v',
@@ -76,7 +81,19 @@ export async function probeSource(
       ffmpeg.ffprobe(src.input, args, done);
     }
   });
-  return describeVideo(data, src);
+  const result = describeVideo(data, src);
+  if (parsed.kind === 'onvif') result.resolvedUrl = redactUrl(src.url);
+  return result;
+}
+
+async function checkDevice(device: string, url: string): Promise<void> {
+  try {
+    const info = await stat(device);
+    if (info.isCharacterDevice()) return;
+  } catch (err) {
+    throw new SourceUnreachableError(`cannot open ${url}: no such device`, url, { cause: err });
+  }
+  throw new SourceInvalidError(`${url}: ${device} is not a capture device`, url);
 }
 
 async function checkRegularFile(path: string, url: string): Promise<void> {

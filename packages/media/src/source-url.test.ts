@@ -41,7 +41,9 @@ test('other schemes, relative paths and traversal are refused, naming why', () =
   invalid('concat:/etc/passwd|/etc/hosts', /scheme "concat:" is not allowed/);
   invalid('subfile,,start,0,end,0,,:/etc/passwd', /relative paths|not allowed/);
   invalid('subfile:/etc/passwd', /scheme "subfile:" is not allowed/);
-  invalid('http://example.com/a.mp4', /scheme "http:"/);
+  invalid('ftp://example.com/a.mp4', /scheme "ftp:"/);
+  invalid('tcp://example.com:1', /scheme "tcp:"/);
+  invalid('data:video/mp4;base64,AAAA', /scheme "data:"/);
   invalid('pipe:0', /scheme "pipe:"/);
   invalid('media/a.mp4', /relative paths are not allowed/);
   invalid('./a.mp4', /relative paths/);
@@ -79,5 +81,70 @@ test('passwords never appear in error messages', () => {
   assert.throws(
     () => parseSourceUrl('rtsp://admin:s3cret@cam/x\t'),
     (e: unknown) => e instanceof SourceInvalidError && !e.message.includes('s3cret'),
+  );
+});
+
+test('http(s) URLs are progressive/MJPEG sources; .m3u8 and hls+ URLs are HLS', () => {
+  assert.deepEqual(parseSourceUrl('http://cam.local/video.mjpg'), {
+    kind: 'http',
+    url: 'http://cam.local/video.mjpg',
+    scheme: 'http',
+    input: 'http://cam.local/video.mjpg',
+  });
+  assert.equal(parseSourceUrl('https://cdn.example/live/index.M3U8').kind, 'hls');
+  const forced = parseSourceUrl('hls+https://cdn.example/live?id=3');
+  assert.deepEqual([forced.kind, forced.input], ['hls', 'https://cdn.example/live?id=3']);
+  invalid('http://', /no host|not a valid URL/);
+  invalid('http://cam/a b', /spaces|not a valid/);
+});
+
+test('v4l2 devices and bare indexes need allowDevices; size, fps and format are checked', () => {
+  invalid('v4l2:///dev/video0', /capture devices are disabled on this node/);
+  invalid('0', /capture devices are disabled on this node/);
+  const allow = { allowDevices: true };
+  assert.deepEqual(parseSourceUrl('2', allow), {
+    kind: 'v4l2',
+    url: '2',
+    device: '/dev/video2',
+    input: '/dev/video2',
+  });
+  assert.deepEqual(parseSourceUrl('v4l2:///dev/video1?size=1280x720&fps=30&format=mjpeg', allow), {
+    kind: 'v4l2',
+    url: 'v4l2:///dev/video1?size=1280x720&fps=30&format=mjpeg',
+    device: '/dev/video1',
+    input: '/dev/video1',
+    width: 1280,
+    height: 720,
+    fps: 30,
+    pixelFormat: 'mjpeg',
+  });
+  assert.throws(() => parseSourceUrl('v4l2:///dev/sda', allow), /must be \/dev\/videoN/);
+  assert.throws(() => parseSourceUrl('v4l2:///dev/video0/../sda', allow), /must be \/dev\/videoN/);
+  assert.throws(() => parseSourceUrl('v4l2:///dev/video0?size=big', allow), /WIDTHxHEIGHT/);
+  assert.throws(() => parseSourceUrl('v4l2:///dev/video0?format=-f%20x', allow), /pixel format/);
+  assert.throws(() => parseSourceUrl('v4l2:///dev/video0?exec=1', allow), /unknown v4l2 option/);
+});
+
+test('onvif URLs name the camera, its credentials and an optional profile', () => {
+  assert.deepEqual(parseSourceUrl('onvif://admin:p%40ss@10.0.0.7:8000/?profile=Profile_2'), {
+    kind: 'onvif',
+    url: 'onvif://admin:p%40ss@10.0.0.7:8000/?profile=Profile_2',
+    host: '10.0.0.7',
+    port: 8000,
+    username: 'admin',
+    password: 'p@ss',
+    profile: 'Profile_2',
+    input: '',
+  });
+  const plain = parseSourceUrl('onvif://[fe80::1]');
+  assert.deepEqual(
+    [plain.kind, plain.kind === 'onvif' && plain.host, plain.kind === 'onvif' && plain.port],
+    ['onvif', 'fe80::1', 80],
+  );
+  invalid('onvif://cam/onvif/device_service', /names the camera only/);
+  invalid('onvif://cam/?stream=2', /unknown onvif option/);
+  assert.throws(
+    () => parseSourceUrl('onvif://admin:topsecret@cam/?x=1'),
+    (e: Error) => !e.message.includes('topsecret'),
   );
 });

@@ -22,11 +22,63 @@ export interface RtspSource {
   input: string;
 }
 
-export type ParsedSource = FileSource | RtspSource;
+/** Progressive video over HTTP(S): an MP4/MKV file, or a live MJPEG (multipart) stream. */
+export interface HttpSource {
+  kind: 'http';
+  url: string;
+  scheme: 'http' | 'https';
+  input: string;
+}
+
+/** An HLS playlist (`.m3u8`, or any http(s) URL written as `hls+http(s)://`). */
+export interface HlsSource {
+  kind: 'hls';
+  url: string;
+  scheme: 'http' | 'https';
+  input: string;
+}
+
+/** A local V4L2 capture device (webcam); only when the node allows devices. */
+export interface V4l2Source {
+  kind: 'v4l2';
+  url: string;
+  /** `/dev/videoN`. */
+  device: string;
+  input: string;
+  width?: number;
+  height?: number;
+  fps?: number;
+  /** ffmpeg's `-input_format` (yuyv422, mjpeg, h264 …). */
+  pixelFormat?: string;
+}
+
+/**
+ * An ONVIF camera: its RTSP stream URI is resolved through the Media service before every
+ * connection (resolveSource); `input` is empty until then.
+ */
+export interface OnvifSource {
+  kind: 'onvif';
+  url: string;
+  host: string;
+  port: number;
+  username?: string;
+  password?: string;
+  /** Profile token or name; absent picks the first profile. */
+  profile?: string;
+  input: '';
+}
+
+export type ParsedSource =
+  FileSource | RtspSource | HttpSource | HlsSource | V4l2Source | OnvifSource;
+
+/** What ffmpeg can open directly (everything but ONVIF, which resolves to RTSP first). */
+export type OpenableSource = Exclude<ParsedSource, OnvifSource>;
 
 export interface ParseSourceOptions {
   /** When set, file sources must lie under this directory (symbolic links resolved). */
   mediaRoot?: string;
+  /** V4L2 devices (`v4l2:///dev/video0`, or a bare index `0`); refused unless true. */
+  allowDevices?: boolean;
 }
 
 const MAX_URL_LENGTH = 4096;
@@ -36,9 +88,11 @@ const CONTROL_CHARS = /[\u0000-\u001f\u007f]/;
 const SCHEME = /^([A-Za-z][A-Za-z0-9+.-]*):/;
 
 /**
- * Validates a client-supplied source URL and says exactly how ffmpeg should open it. Only local
- * files (`file:///abs`, `/abs`) and RTSP(S) are accepted: ffmpeg's other protocols (`concat:`,
- * `subfile:`, `http:` …) can read arbitrary files or reach arbitrary hosts, so they are refused.
+ * Validates a client-supplied source URL and says exactly how ffmpeg should open it. Accepted:
+ * local files (`file:///abs`, `/abs`, under the media root when one is set), RTSP(S), HTTP(S)
+ * (progressive or MJPEG), HLS playlists, ONVIF cameras and, when allowed, V4L2 devices. ffmpeg's
+ * other protocols (`concat:`, `subfile:`, `pipe:` …) can read arbitrary files, so they are refused;
+ * decode-args also gives ffmpeg a protocol whitelist per kind so nothing can be reached indirectly.
  */
 export function parseSourceUrl(url: string, options: ParseSourceOptions = {}): ParsedSource {
   const fail = (why: string): never => {
@@ -50,6 +104,8 @@ export function parseSourceUrl(url: string, options: ParseSourceOptions = {}): P
   if (url !== url.trim()) return fail('it has leading or trailing spaces');
 
   if (url.startsWith('/')) return fileSource(url, url, options, fail);
+  // The seeds' webcam form: a bare device index.
+  if (/^\d{1,2}$/.test(url)) return v4l2Source(url, `/dev/video${url}`, '', options, fail);
 
   const scheme = SCHEME.exec(url)?.[1]?.toLowerCase();
   if (scheme === undefined) return fail('relative paths are not allowed; give an absolute path');
@@ -76,9 +132,93 @@ export function parseSourceUrl(url: string, options: ParseSourceOptions = {}): P
     if (/\s/.test(url)) return fail('it contains spaces');
     return { kind: 'rtsp', url, scheme, input: url };
   }
+  if (scheme === 'http' || scheme === 'https' || scheme === 'hls+http' || scheme === 'hls+https') {
+    const input = scheme.startsWith('hls+') ? url.slice('hls+'.length) : url;
+    const parsed = networkUrl(input, fail);
+    const plain = parsed.protocol === 'https:' ? 'https' : 'http';
+    const hls = scheme.startsWith('hls+') || /\.m3u8$/i.test(parsed.pathname);
+    return { kind: hls ? 'hls' : 'http', url, scheme: plain, input };
+  }
+  if (scheme === 'v4l2') {
+    const rest = url.slice('v4l2://'.length);
+    if (!url.toLowerCase().startsWith('v4l2://')) return fail('write v4l2:///dev/videoN');
+    const [path = '', query = ''] = rest.split('?', 2);
+    return v4l2Source(url, path, query, options, fail);
+  }
+  if (scheme === 'onvif') return onvifSource(url, fail);
   return fail(
-    `scheme "${scheme}:" is not allowed (use file://, an absolute path, rtsp:// or rtsps://)`,
+    `scheme "${scheme}:" is not allowed (use file://, an absolute path, rtsp(s)://, http(s)://, onvif:// or v4l2://)`,
   );
+}
+
+function networkUrl(url: string, fail: (why: string) => never): URL {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return fail('not a valid URL');
+  }
+  if (!parsed.hostname) fail('it names no host');
+  if (/\s/.test(url)) fail('it contains spaces');
+  return parsed;
+}
+
+const PIXEL_FORMAT = /^[a-z0-9_]{1,24}$/;
+
+function v4l2Source(
+  url: string,
+  device: string,
+  query: string,
+  options: ParseSourceOptions,
+  fail: (why: string) => never,
+): V4l2Source {
+  if (!options.allowDevices) {
+    fail('capture devices are disabled on this node (set allowDevices to use webcams)');
+  }
+  if (!/^\/dev\/video\d{1,2}$/.test(device)) fail('the device must be /dev/videoN');
+  const source: V4l2Source = { kind: 'v4l2', url, device, input: device };
+  for (const [key, value] of new URLSearchParams(query)) {
+    if (key === 'size') {
+      const m = /^(\d{1,4})x(\d{1,4})$/.exec(value);
+      if (!m) fail('size must be WIDTHxHEIGHT');
+      source.width = Number(m?.[1]);
+      source.height = Number(m?.[2]);
+    } else if (key === 'fps') {
+      const fps = Number(value);
+      if (!(fps > 0 && fps <= 240)) fail('fps must be within 0..240');
+      source.fps = fps;
+    } else if (key === 'format') {
+      if (!PIXEL_FORMAT.test(value))
+        fail('format must be an ffmpeg pixel format name (yuyv422, mjpeg …)');
+      source.pixelFormat = value;
+    } else {
+      fail(`unknown v4l2 option "${key}" (size, fps, format)`);
+    }
+  }
+  return source;
+}
+
+function onvifSource(url: string, fail: (why: string) => never): OnvifSource {
+  const parsed = networkUrl(url, fail);
+  const source: OnvifSource = {
+    kind: 'onvif',
+    url,
+    host: parsed.hostname.replace(/^\[(.*)\]$/, '$1'),
+    port: parsed.port ? Number(parsed.port) : 80,
+    input: '',
+  };
+  const username = safeDecode(parsed.username) ?? fail('bad percent-encoding');
+  const password = safeDecode(parsed.password) ?? fail('bad percent-encoding');
+  if (username) source.username = username;
+  if (password) source.password = password;
+  for (const [key, value] of parsed.searchParams) {
+    if (key !== 'profile') fail(`unknown onvif option "${key}" (profile)`);
+    if (value) source.profile = value;
+  }
+  if (parsed.pathname !== '/' && parsed.pathname !== '') {
+    fail('an onvif URL names the camera only: onvif://user:pass@host[:port]/?profile=…');
+  }
+  return source;
 }
 
 function fileSource(

@@ -23,6 +23,7 @@ import { registerProbeRoute } from './probe/routes.js';
 import { registerDetectionsRoute } from './routes/detections.js';
 import { registerEventsRoute } from './routes/events.js';
 import { registerRunRoutes } from './runs/routes.js';
+import { registerSourceRoutes } from './sources/routes.js';
 
 export interface ApiDeps {
   config: ApiConfig;
@@ -93,6 +94,7 @@ export async function buildApiApp(deps: ApiDeps): Promise<FastifyInstance> {
   });
   registerPredictRoute(ctx);
   registerProbeRoute(ctx);
+  registerSourceRoutes(ctx);
   let openApi: Record<string, unknown> | undefined;
   registerOpsRoutes(app, catalog, {
     registry: deps.registry,

@@ -13,6 +13,8 @@ test('defaults, env names and aliases', () => {
   assert.equal(c.tenants.default, 'default');
   assert.equal(c.rtsp.publicBaseUrl, 'rtsp://127.0.0.1:8554');
   assert.equal(c.mediaRoot, undefined);
+  assert.equal(c.allowDevices, false);
+  assert.equal(c.discovery.target, '239.255.255.250:3702');
   assert.equal(modelStoreDir(c), resolve('.data', 'models'));
   const e = load({
     SIE_INFERENCE_URL: '10.0.0.2:50051',

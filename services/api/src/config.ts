@@ -52,6 +52,20 @@ export const apiConfigSchema = z.strictObject({
     .prefault({}),
   /** When set, file sources must lie under this directory. */
   mediaRoot: z.string().min(1).optional(),
+  /** Accepts V4L2 capture devices as sources (probe and runs); each node has its own switch too. */
+  allowDevices: z.boolean().default(false),
+  /** GET /v1/sources/discover (WS-Discovery of ONVIF cameras). */
+  discovery: z
+    .strictObject({
+      /** Where the Probe goes: WS-Discovery's multicast group, or one host:port (unicast). */
+      target: z
+        .string()
+        .regex(/^[^\s:]+:\d{1,5}$/, 'host:port')
+        .default('239.255.255.250:3702'),
+      /** How long answers are collected when the request does not say. */
+      timeoutMs: ms().max(30_000).default(3000),
+    })
+    .prefault({}),
   /** Longest time POST /v1/sources/probe waits for ffprobe. */
   probeTimeoutMs: ms().default(10_000),
   predict: z

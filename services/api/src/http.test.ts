@@ -403,7 +403,7 @@ test('probe: the sample video is described; a missing file is unreachable with i
     reason: 'cannot open /no/such/video.mp4: No such file or directory',
   });
   const forbidden = await call(api.url, 'POST', '/v1/sources/probe', {
-    json: { url: 'http://example.com/a.mp4' },
+    json: { url: 'concat:/a.mp4|/b.mp4' },
   });
   assert.equal(forbidden.status, 400);
   assert.equal(forbidden.body.code, 'source_invalid');
@@ -728,6 +728,7 @@ test('the OpenAPI document lists every route, and only routes that exist', async
     'GET /v1/runs/{id}/events',
     'POST /v1/predict',
     'POST /v1/sources/probe',
+    'GET /v1/sources/discover',
     'GET /healthz',
     'GET /readyz',
     'GET /metrics',

@@ -21,6 +21,7 @@ test('defaults: ops port 9101, inference on 127.0.0.1:50051, fixed 2 s retries',
     maxIntervalMs: 30_000,
   });
   assert.equal(c.mediaRoot, undefined);
+  assert.equal(c.allowDevices, false);
 });
 
 test('SIE_INFERENCE_URL and generated variables set keys; unknown keys fail', () => {

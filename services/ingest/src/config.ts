@@ -37,6 +37,8 @@ export const ingestConfigSchema = z.strictObject({
   heartbeatIntervalMs: ms().default(1000),
   /** When set, file sources must lie under this directory. */
   mediaRoot: z.string().min(1).optional(),
+  /** Lets runs open local capture devices (`v4l2:///dev/video0`, or `0`); off by default. */
+  allowDevices: z.boolean().default(false),
   retry: z.strictObject(retryConfigShape).prefault({}),
   /** Longest time an ffprobe of a source may take. */
   probeTimeoutMs: ms().default(10_000),

@@ -13,9 +13,11 @@ import {
   ffmpegErrorReason,
   probeSource,
   redactUrl,
+  resolveSource,
   startDecoder,
   type DecoderExit,
   type FfmpegProcess,
+  type OpenableSource,
 } from '@sie/media';
 import type { Logger, Tracer } from '@sie/telemetry';
 import type { Detector } from './detector.js';
@@ -70,6 +72,8 @@ export class IngestRun {
   private readonly pump: FramePump;
   private readonly log: Logger;
   private decoder: FfmpegProcess | undefined;
+  /** What ffmpeg opens now: the source, or for ONVIF the stream URI resolved at this connect. */
+  private openable: OpenableSource | undefined;
   private writer: FrameStoreWriter | undefined;
   private frameSize: { width: number; height: number } | undefined;
   private frameIntervalMs = 0;
@@ -235,10 +239,24 @@ export class IngestRun {
   private async connect(probe: boolean): Promise<Connect> {
     if (this.abort.signal.aborted) return 'aborted';
     const { settings } = this.deps;
+    // ONVIF cameras may hand out a different URI after a reboot: resolve on every (re)connect.
+    try {
+      const resolved = await this.raceAbort(
+        resolveSource(this.spec.source, { timeoutMs: settings.probeTimeoutMs }),
+      );
+      if (resolved === 'aborted') return 'aborted';
+      if (this.spec.source.kind === 'onvif') {
+        this.log.info({ stream: redactUrl(resolved.url) }, 'ONVIF stream resolved');
+      }
+      this.openable = resolved;
+    } catch (err) {
+      return asSieError(err);
+    }
+    const openable = this.openable;
     if (probe || !this.frameSize) {
       try {
         const info = await this.raceAbort(
-          probeSource(this.spec.source, settings.probeTimeoutMs, {
+          probeSource(openable, settings.probeTimeoutMs, {
             rtspTransport: this.spec.rtspTransport,
           }),
         );
@@ -296,7 +314,7 @@ export class IngestRun {
     }
     return classifyFfmpegFailure(
       exit.stderrTail || `ffmpeg exited with code ${exit.code}`,
-      this.spec.source,
+      openable,
     );
   }
 
@@ -307,12 +325,15 @@ export class IngestRun {
     this.sessionStartedAt = Date.now();
     this.sessionPtsBase = this.lastPtsMs < 0 ? 0 : this.lastPtsMs + (this.frameIntervalMs || 1);
     this.lastFrameAt = Date.now();
+    const source = this.openable;
+    if (!source) throw new Error('startSession before the source was resolved');
     const decoder = startDecoder({
-      source: this.spec.source,
+      source,
       width,
       height,
       sampleFps: this.spec.sampleFps,
-      realtime: this.spec.source.kind === 'file' && this.spec.realtime,
+      // Live sources pace themselves; files and progressive HTTP are read at their frame rate.
+      realtime: (source.kind === 'file' || source.kind === 'http') && this.spec.realtime,
       loop: this.spec.loop,
       rtspTransport: this.spec.rtspTransport,
       socketTimeoutMs: settings.stallTimeoutMs,
@@ -388,7 +409,9 @@ export class IngestRun {
   private lossReason(exit: DecoderExit): string {
     if (this.stalled) return `no frame for ${this.stallTimeoutMs()} ms`;
     if (exit.code === 0) return 'the stream ended';
-    const reason = exit.stderrTail ? ffmpegErrorReason(exit.stderrTail, this.spec.source) : '';
+    const reason = exit.stderrTail
+      ? ffmpegErrorReason(exit.stderrTail, this.openable ?? this.spec.source)
+      : '';
     return `ffmpeg exited (${exit.signal ?? `code ${exit.code}`})${reason ? `: ${reason}` : ''}`;
   }
 

@@ -71,12 +71,28 @@ test('bad ids, model, thresholds, sizes and transports are refused naming the fi
 });
 
 test('source URLs go through parseSourceUrl (scheme, traversal, media root)', () => {
-  for (const url of ['concat:/etc/passwd', '../a.mp4', '/media/../etc/passwd', 'http://x/a']) {
+  for (const url of ['concat:/etc/passwd', '../a.mp4', '/media/../etc/passwd', 'ftp://x/a']) {
     assert.throws(() => validateRunSpec(base({ url }), { retryDefaults }), SourceInvalidError, url);
   }
   assert.throws(
     () =>
       validateRunSpec(base({ url: '/elsewhere/a.mp4' }), { retryDefaults, mediaRoot: '/media' }),
     /media root/,
+  );
+});
+
+test('webcams are refused unless the node allows devices', () => {
+  for (const url of ['v4l2:///dev/video0', '0']) {
+    assert.throws(
+      () => validateRunSpec(base({ url }), { retryDefaults }),
+      /capture devices are disabled/,
+    );
+    const spec = validateRunSpec(base({ url }), { retryDefaults, allowDevices: true });
+    assert.equal(spec.source.kind, 'v4l2');
+    assert.equal(spec.realtime, true, 'a webcam is live');
+  }
+  assert.equal(
+    validateRunSpec(base({ url: 'http://x/a.m3u8' }), { retryDefaults }).source.kind,
+    'hls',
   );
 });

@@ -26,10 +26,13 @@ export interface IngestRunSpec {
 
 export interface ValidateOptions {
   mediaRoot?: string;
+  /** V4L2 capture devices are refused unless the node allows them. */
+  allowDevices?: boolean;
   retryDefaults: RetrySettings;
 }
 
 const ID = /^[A-Za-z0-9_-]{1,128}$/;
+const LIVE_KINDS = new Set<ParsedSource['kind']>(['rtsp', 'onvif', 'v4l2']);
 const MODEL_ID = /^[A-Za-z0-9_.:-]{1,128}$/;
 const MAX_SIDE = 8192;
 
@@ -77,7 +80,10 @@ export function validateRunSpec(run: RunSpec, options: ValidateOptions): IngestR
   }
   const sourceSpec = run.source ?? bad('run.source', 'the run has no source');
   // Throws SourceInvalidError naming why (scheme, traversal, media root …).
-  const source = parseSourceUrl(sourceSpec.url, { mediaRoot: options.mediaRoot });
+  const source = parseSourceUrl(sourceSpec.url, {
+    mediaRoot: options.mediaRoot,
+    allowDevices: options.allowDevices,
+  });
   const transport = sourceSpec.rtspTransport || 'tcp';
   if (transport !== 'tcp' && transport !== 'udp') {
     bad('run.source.rtspTransport', 'rtsp transport must be "tcp" or "udp"');
@@ -95,7 +101,8 @@ export function validateRunSpec(run: RunSpec, options: ValidateOptions): IngestR
     outputHeight: h,
     source,
     // A camera is live whatever the flag says: waiting for every frame would only build latency.
-    realtime: source.kind === 'rtsp' || sourceSpec.realtime,
+    // HTTP and HLS may be live or a file on a server: the flag says which.
+    realtime: LIVE_KINDS.has(source.kind) || sourceSpec.realtime,
     loop: source.kind === 'file' && sourceSpec.loop,
     rtspTransport: transport as 'tcp' | 'udp',
     retry,

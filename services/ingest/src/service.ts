@@ -66,7 +66,11 @@ export function startIngest(
     bus,
     nodeId: config.nodeId,
     manager,
-    validation: { mediaRoot: config.mediaRoot, retryDefaults: config.retry },
+    validation: {
+      mediaRoot: config.mediaRoot,
+      allowDevices: config.allowDevices,
+      retryDefaults: config.retry,
+    },
     logger,
   });
   logger.info(

@@ -22,6 +22,8 @@ export const probeJsonSchema = z.union([
     /** 0 when the source does not say. */
     fps: z.number(),
     durationMs: z.number().int().optional(),
+    /** ONVIF sources: the RTSP stream the camera named (password redacted). */
+    resolvedUrl: z.string().optional(),
   }),
   z.object({
     reachable: z.literal(false),
@@ -45,7 +47,7 @@ export function registerProbeRoute(ctx: RouteContext): void {
       method: 'POST',
       url: '/v1/sources/probe',
       operationId: 'probeSource',
-      summary: 'Is a source reachable, and its codec, resolution and frame rate',
+      summary: 'Is a source (file, RTSP, HTTP, HLS, ONVIF, V4L2) reachable, its codec, size, fps',
       tag: 'sources',
       tenant: false,
       body: probeBodySchema,
@@ -55,7 +57,10 @@ export function registerProbeRoute(ctx: RouteContext): void {
       },
     },
     async (_req, _reply, { body }) => {
-      const source = parseSourceUrl(body.url, { mediaRoot: config.mediaRoot });
+      const source = parseSourceUrl(body.url, {
+        mediaRoot: config.mediaRoot,
+        allowDevices: config.allowDevices,
+      });
       const timeoutMs = Math.min(body.timeoutMs ?? config.probeTimeoutMs, config.probeTimeoutMs);
       try {
         const r = await probeSource(source, timeoutMs, { rtspTransport: body.rtspTransport });
@@ -66,6 +71,7 @@ export function registerProbeRoute(ctx: RouteContext): void {
           height: r.height,
           fps: Math.round(r.fps * 1000) / 1000,
           ...(r.durationMs === undefined ? {} : { durationMs: r.durationMs }),
+          ...(r.resolvedUrl === undefined ? {} : { resolvedUrl: r.resolvedUrl }),
         };
       } catch (err) {
         if (

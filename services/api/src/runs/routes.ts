@@ -56,7 +56,10 @@ export function registerRunRoutes(ctx: RouteContext): void {
     async (req, reply, { body }) => {
       const tenantId = tenantOf(req, tenantDefault);
       // Checked here so a bad URL is refused now; the ingest stage checks it again on its node.
-      parseSourceUrl(body.source.url, { mediaRoot: config.mediaRoot });
+      parseSourceUrl(body.source.url, {
+        mediaRoot: config.mediaRoot,
+        allowDevices: config.allowDevices,
+      });
       const id = newId('run');
       const path = body.output.path ?? id;
       await db.transaction(async (tx) => {
