@@ -97,12 +97,20 @@ export function reportError(err: unknown, out: Output): number {
     lines.push(`error: ${err.message}`);
     if (err.usage) lines.push(`usage: ${err.usage} [options]   (--help for details)`);
   } else if (err instanceof ApiRequestError) {
-    lines.push(`error: ${err.message} [${err.code}, HTTP ${err.status}]`);
+    // The message repeats the issues on one line; they are listed one per line below instead.
+    const first = err.issues[0];
+    const head =
+      first && err.message.includes(first.path) && err.message.includes(': ')
+        ? err.message.slice(0, err.message.indexOf(': '))
+        : err.message;
+    lines.push(`error: ${head} [${err.code}, HTTP ${err.status}]`);
     for (const issue of err.issues) {
       const where = (issue as { where?: string }).where;
       lines.push(`  ${issue.path || '(body)'}: ${issue.message}${where ? `  (${where})` : ''}`);
     }
-    for (const [k, v] of Object.entries(err.remoteDetails)) lines.push(`  ${k}: ${v}`);
+    for (const [k, v] of Object.entries(err.remoteDetails)) {
+      if (!(k === 'paths' && err.issues.length > 0)) lines.push(`  ${k}: ${v}`);
+    }
   } else if (err instanceof InputFileError) {
     lines.push(`error: ${err.where}: ${err.message}`);
   } else if (err instanceof SieError) {

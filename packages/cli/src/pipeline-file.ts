@@ -31,7 +31,7 @@ export function readPipelineFile(file: string): PipelineFile {
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false });
   const first = doc.errors[0];
   if (first) {
-    const pos = first.linePos?.[0];
+    const pos = first.linePos?.[0] ?? lines.linePos(first.pos[0]);
     throw new InputFileError(
       file,
       first.message.split('\n')[0] ?? 'invalid YAML',
