@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { defaultFrameStoreDir } from '@sie/framestore';
-import { baseConfigShape } from '@sie/service-kit';
+import { baseConfigShape, loadServiceConfig, type ServiceConfigOptions } from '@sie/service-kit';
 import { z } from 'zod';
 import { modelConfigSchema } from './models/spec.js';
 
@@ -51,3 +51,8 @@ export const inferenceConfigSchema = z.strictObject({
 });
 
 export type InferenceConfig = z.output<typeof inferenceConfigSchema>;
+
+/** This service's config as its process loads it (main.ts, and the deployment checks). */
+export function loadInferenceConfig(options: ServiceConfigOptions = {}): InferenceConfig {
+  return loadServiceConfig(inferenceConfigSchema, undefined, options);
+}
