@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { Bus, eventSubject } from '@sie/bus';
-import { COCO_CLASS_NAMES as CLI_COCO } from '@sie/cli';
+import { COCO_CLASS_NAMES as CLI_COCO, onnxInputSize } from '@sie/cli';
 import { Event } from '@sie/contracts';
 import { findFreePort, findRepoRoot, freshDatabase, type TestDatabase } from '@sie/infra';
 import { COCO_CLASS_NAMES } from '@sie/models';
@@ -126,8 +126,20 @@ test('the CLI ships the COCO class names of @sie/models', () => {
   assert.deepEqual([...CLI_COCO], [...COCO_CLASS_NAMES]);
 });
 
+test('the input size an ONNX model declares is read from the file, without loading it', () => {
+  for (const name of [
+    'yolox_nano_coco.onnx',
+    'yolox_nano_coco_dyn.onnx',
+    'yolox_nano_coco_raw.onnx',
+  ]) {
+    assert.deepEqual(onnxInputSize(asset(`models/${name}`)), { width: 416, height: 416 }, name);
+  }
+  assert.equal(onnxInputSize(asset('media/dog.jpg')), undefined);
+});
+
 test('models upload then list, human and --json; a duplicate is refused with its code', async () => {
-  const up = await sie(['models', 'upload', MODEL, '--id', 'yolox-nano', '--input', '416x416']);
+  // No --input: the size is read from the model file itself.
+  const up = await sie(['models', 'upload', MODEL, '--id', 'yolox-nano']);
   assert.equal(up.code, 0, show(up));
   const m = /^model (mdl_\S+) registered: yolox-nano, yolox 416x416, 80 classes, [\d.]+ MB$/m.exec(
     up.stdout,
@@ -196,7 +208,7 @@ test('models upload then list, human and --json; a duplicate is refused with its
 
 test('models upload draws a progress bar on a terminal', async () => {
   // `script` gives the CLI a pseudo-terminal, as an interactive shell would.
-  const cmd = `${process.execPath} ${CLI} models upload ${MODEL} --id tty --input 416x416`;
+  const cmd = `${process.execPath} ${CLI} models upload ${MODEL} --id tty`;
   const r = await new Promise<Result>((resolve) => {
     const child = spawn('script', ['-qec', cmd, '/dev/null'], {
       env: { ...process.env, SIE_API_URL: base, SIE_TENANT: `${tenant}-tty` },

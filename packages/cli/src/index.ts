@@ -6,6 +6,7 @@ export { COCO_CLASS_NAMES } from './coco.js';
 export type { Command, CommandContext, CommandGroup } from './command.js';
 export { ApiRequestError, ApiUnreachableError, InputFileError, UsageError } from './errors.js';
 export type { ApiErrorBody, FieldIssue } from './errors.js';
+export { onnxInputSize } from './onnx-input.js';
 export { Output, formatBytes, table } from './output.js';
 export type { Io } from './output.js';
 export { changedPaths, readPipelineFile } from './pipeline-file.js';

@@ -19,12 +19,14 @@ export interface MetadataFlags {
   input?: string;
   classes?: string;
   metadataFile?: string;
+  /** The input size the ONNX file declares (used when neither --input nor the file says). */
+  declaredInput?: { width: number; height: number };
 }
 
 /**
  * The `metadata` part of a model upload from the command line: a metadata file (JSON or YAML)
- * when given, overridden by the flags. Defaults: YOLOX decoded in the graph, COCO classes,
- * 640x640 unless `--input` says otherwise (the API checks the sizes against the model).
+ * when given, overridden by the flags. Defaults: YOLOX decoded in the graph, COCO classes, and
+ * the input size the model declares (the API checks the sizes against the model).
  */
 export function modelMetadata(flags: MetadataFlags, usage: string): Record<string, unknown> {
   const meta: Record<string, unknown> = flags.metadataFile
@@ -39,8 +41,16 @@ export function modelMetadata(flags: MetadataFlags, usage: string): Record<strin
     meta.inputWidth = Number(m[1]);
     meta.inputHeight = Number(m[2]);
   }
-  meta.inputWidth ??= 640;
-  meta.inputHeight ??= 640;
+  if (meta.inputWidth === undefined || meta.inputHeight === undefined) {
+    if (!flags.declaredInput) {
+      throw new UsageError(
+        "the model's input size could not be read from the file: give it with --input WxH",
+        usage,
+      );
+    }
+    meta.inputWidth ??= flags.declaredInput.width;
+    meta.inputHeight ??= flags.declaredInput.height;
+  }
   if (flags.classes !== undefined) meta.classNames = classesOf(flags.classes);
   meta.classNames ??= COCO_CLASS_NAMES;
   return meta;

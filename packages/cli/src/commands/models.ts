@@ -4,6 +4,7 @@ import type { CommandGroup } from '../command.js';
 import { InputFileError, UsageError } from '../errors.js';
 import { modelMetadata, DECODER_SHORTHANDS } from '../model-metadata.js';
 import { multipartFileUpload } from '../multipart.js';
+import { onnxInputSize } from '../onnx-input.js';
 import { formatBytes, formatTime } from '../output.js';
 import { ProgressBar } from '../progress.js';
 
@@ -79,7 +80,7 @@ export const modelsGroup: CommandGroup = {
         input: {
           type: 'string',
           value: 'WxH',
-          description: 'Network input size (default 640x640)',
+          description: 'Network input size (default: the size the model declares)',
         },
         classes: {
           type: 'string',
@@ -117,6 +118,7 @@ export const modelsGroup: CommandGroup = {
             input: stringOpt(args, 'input'),
             classes: stringOpt(args, 'classes'),
             metadataFile: stringOpt(args, 'metadata'),
+            declaredInput: onnxInputSize(file),
           },
           usage,
         );
