@@ -5,7 +5,7 @@
  * `SIE_EVENTS` stream the way the rules service does; the tail is followed across an API restart.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -206,26 +206,33 @@ test('models upload then list, human and --json; a duplicate is refused with its
   assert.match(wrong.stderr, /\[model_error, HTTP 400\]/, show(wrong));
 });
 
-test('models upload draws a progress bar on a terminal', async () => {
-  // `script` gives the CLI a pseudo-terminal, as an interactive shell would.
-  const cmd = `${process.execPath} ${CLI} models upload ${MODEL} --id tty`;
-  const r = await new Promise<Result>((resolve) => {
-    const child = spawn('script', ['-qec', cmd, '/dev/null'], {
-      env: { ...process.env, SIE_API_URL: base, SIE_TENANT: `${tenant}-tty` },
-      stdio: ['ignore', 'pipe', 'pipe'],
+// util-linux `script` (Debian's essential bsdutils) provides the pseudo-terminal.
+const HAS_SCRIPT = spawnSync('script', ['--version']).status === 0;
+
+test(
+  'models upload draws a progress bar on a terminal',
+  { skip: HAS_SCRIPT ? false : 'util-linux `script` is not installed' },
+  async () => {
+    // `script` gives the CLI a pseudo-terminal, as an interactive shell would.
+    const cmd = `${process.execPath} ${CLI} models upload ${MODEL} --id tty`;
+    const r = await new Promise<Result>((resolve) => {
+      const child = spawn('script', ['-qec', cmd, '/dev/null'], {
+        env: { ...process.env, SIE_API_URL: base, SIE_TENANT: `${tenant}-tty` },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let stdout = '';
+      child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+      child.on('close', (code) => resolve({ code, stdout, stderr: '' }));
     });
-    let stdout = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    child.on('close', (code) => resolve({ code, stdout, stderr: '' }));
-  });
-  assert.equal(r.code, 0, show(r));
-  assert.match(
-    r.stdout,
-    /uploading \[#{24}\] 100%\s+[\d.]+ MB \/ [\d.]+ MB\s+[\d.]+ [KMG]?B\/s/,
-    show(r),
-  );
-  assert.match(r.stdout, /model mdl_\S+ registered: tty/);
-});
+    assert.equal(r.code, 0, show(r));
+    assert.match(
+      r.stdout,
+      /uploading \[#{24}\] 100%\s+[\d.]+ MB \/ [\d.]+ MB\s+[\d.]+ [KMG]?B\/s/,
+      show(r),
+    );
+    assert.match(r.stdout, /model mdl_\S+ registered: tty/);
+  },
+);
 
 test('pipelines apply: create, update listing what changed, bad fields by path and line, bad YAML', async () => {
   assert.ok(modelId, 'the upload test ran first');
