@@ -16,7 +16,7 @@ const indent = (text: string): string =>
     .join('\n');
 
 export function mainHelp(groups: readonly CommandGroup[]): string {
-  const rows = groups.flatMap((g) => g.commands.map((c) => [usageOf(g, c), c.summary]));
+  const rows = groups.flatMap((g) => g.commands.map((c) => [`${g.name} ${c.name}`, c.summary]));
   return (
     'sie — the command line of the sie stream inference engine\n\n' +
     'Usage: sie <group> <command> [options]\n\n' +

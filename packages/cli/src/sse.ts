@@ -11,10 +11,15 @@ export interface SseMessage {
  */
 export class SseParser {
   private buffer = '';
+  private carry = '';
   private readonly decoder = new TextDecoder();
 
   push(chunk: Uint8Array): SseMessage[] {
-    this.buffer += this.decoder.decode(chunk, { stream: true }).replace(/\r\n?/g, '\n');
+    let text = this.carry + this.decoder.decode(chunk, { stream: true });
+    // A CR at the end may be the first half of a CRLF: wait for the next chunk.
+    this.carry = text.endsWith('\r') ? '\r' : '';
+    if (this.carry) text = text.slice(0, -1);
+    this.buffer += text.replace(/\r\n?/g, '\n');
     const out: SseMessage[] = [];
     let end;
     while ((end = this.buffer.indexOf('\n\n')) >= 0) {

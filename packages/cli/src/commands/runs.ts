@@ -70,7 +70,7 @@ export const runsGroup: CommandGroup = {
           ]),
           'no runs',
         );
-        if (page.nextCursor) out.note(`(more runs: --limit ${page.items.length * 2})`);
+        if (page.nextCursor) out.note('(more runs than shown: raise --limit, up to 200)');
       },
     },
     {
