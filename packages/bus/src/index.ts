@@ -25,6 +25,7 @@ export {
   runStatusSubject,
   stageControlSubject,
   stageReportSubject,
+  tenantEventsFilterSubject,
   tenantEventsSubject,
   token,
   traceKeepSubject,

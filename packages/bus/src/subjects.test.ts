@@ -11,6 +11,7 @@ import {
   runStatusStreamSubjects,
   runStatusSubject,
   stageReportSubject,
+  tenantEventsFilterSubject,
   tenantEventsSubject,
   traceKeepSubject,
 } from './index.js';
@@ -21,6 +22,14 @@ test('subjects follow the documented layout', () => {
   assert.equal(tenantEventsSubject('t1'), 'sie.evt.t1.>');
   assert.equal(runEventsSubject('t1', 'r1'), 'sie.evt.t1.r1.*');
   assert.equal(eventStreamSubjects(), 'sie.evt.>');
+  assert.equal(tenantEventsFilterSubject('t1', {}), 'sie.evt.t1.>');
+  assert.equal(tenantEventsFilterSubject('t1', { runId: 'r1' }), 'sie.evt.t1.r1.*');
+  assert.equal(tenantEventsFilterSubject('t1', { ruleId: 'door' }), 'sie.evt.t1.*.door');
+  assert.equal(
+    tenantEventsFilterSubject('t1', { runId: 'r1', ruleId: 'door' }),
+    'sie.evt.t1.r1.door',
+  );
+  assert.throws(() => tenantEventsFilterSubject('t1', { ruleId: '>' }), /rule id/);
   assert.equal(heartbeatSubject('r1', 'ingest'), 'sie.hb.r1.ingest');
   assert.equal(stageReportSubject('r1', 'render'), 'sie.rpt.r1.render');
   assert.equal(runStatusSubject('t1', 'r1'), 'sie.status.t1.r1');

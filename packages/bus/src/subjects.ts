@@ -41,6 +41,17 @@ export const tenantEventsSubject = (tenantId: string): string =>
 export const runEventsSubject = (tenantId: string, runId: string): string =>
   `sie.evt.${token(tenantId, 'tenant id')}.${token(runId, 'run id')}.*`;
 export const allEventsSubject = (): string => 'sie.evt.>';
+/** A tenant's events, narrowed to one run and/or one rule (`*` for the one not given). */
+export const tenantEventsFilterSubject = (
+  tenantId: string,
+  filter: { runId?: string; ruleId?: string },
+): string => {
+  if (filter.runId === undefined && filter.ruleId === undefined)
+    return tenantEventsSubject(tenantId);
+  const run = filter.runId === undefined ? '*' : token(filter.runId, 'run id');
+  const rule = filter.ruleId === undefined ? '*' : token(filter.ruleId, 'rule id');
+  return `sie.evt.${token(tenantId, 'tenant id')}.${run}.${rule}`;
+};
 /** The subject filter of the JetStream events stream (`SIE_EVENTS`, the rules service's). */
 export const eventStreamSubjects = (): string => 'sie.evt.>';
 

@@ -1,1 +1,17 @@
 export const CLI_NAME = 'sie';
+export { EXIT_FAILED, EXIT_OK, EXIT_USAGE, GROUPS, reportError, runCli } from './cli.js';
+export { ApiClient, DEFAULT_API_URL, TENANT_HEADER } from './client.js';
+export type { RequestOptions } from './client.js';
+export { COCO_CLASS_NAMES } from './coco.js';
+export type { Command, CommandContext, CommandGroup } from './command.js';
+export { ApiRequestError, ApiUnreachableError, InputFileError, UsageError } from './errors.js';
+export type { ApiErrorBody, FieldIssue } from './errors.js';
+export { onnxInputSize } from './onnx-input.js';
+export { Output, formatBytes, table } from './output.js';
+export type { Io } from './output.js';
+export { changedPaths, readPipelineFile } from './pipeline-file.js';
+export type { PipelineFile } from './pipeline-file.js';
+export { progressLine } from './progress.js';
+export { SseParser, followSse } from './sse.js';
+export type { SseMessage } from './sse.js';
+export { sinceParam } from './since.js';

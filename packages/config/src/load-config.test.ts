@@ -86,3 +86,37 @@ test('environment names are derived from paths', () => {
   assert.equal(envNameFor(['grpc', 'maxMessageBytes'], 'SIE_'), 'SIE_GRPC__MAX_MESSAGE_BYTES');
   assert.equal(envNameFor(['nodeId'], 'SIE_'), 'SIE_NODE_ID');
 });
+
+test('rejectUnknownEnv: a misspelt variable or an alias for a missing key fails, by name', () => {
+  const env = {
+    SIE_GRPC__PORT: '1',
+    SIE_GRPC__PROT: '2',
+    NATS_URL: 'nats://x:4222',
+    DATABASE_URL: 'postgres://db',
+    SIE_CONFIG: '',
+    PATH: '/bin',
+  };
+  const aliases = { NATS_URL: 'nats.url', DATABASE_URL: 'databaseUrl' };
+  // Off (services): ignored, as before.
+  assert.equal(loadConfig({ schema, env, argv: [], envAliases: aliases }).grpc.port, 1);
+  assert.throws(
+    () => loadConfig({ schema, env, argv: [], envAliases: aliases, rejectUnknownEnv: true }),
+    (err: unknown) => {
+      assert.ok(err instanceof ConfigError);
+      assert.deepEqual(
+        err.issues.map((i) => i.path),
+        ['NATS_URL', 'SIE_GRPC__PROT'],
+      );
+      return true;
+    },
+  );
+  const { SIE_GRPC__PROT: _, NATS_URL: __, ...good } = env;
+  const config = loadConfig({
+    schema,
+    env: good,
+    argv: [],
+    envAliases: aliases,
+    rejectUnknownEnv: true,
+  });
+  assert.equal(config.databaseUrl, 'postgres://db');
+});

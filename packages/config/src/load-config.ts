@@ -16,6 +16,12 @@ export interface LoadConfigOptions<S extends z.ZodType> {
   envPrefix?: string;
   /** Well-known variables mapped onto config paths, e.g. `{ DATABASE_URL: 'databaseUrl' }`. */
   envAliases?: Record<string, string>;
+  /**
+   * Refuse variables meant for a config this schema does not have: a prefixed name that is no
+   * key of it, or a well-known alias whose key it lacks. Off for services (a shared environment
+   * reaches them all); deployment checks turn it on to prove every variable they set is read.
+   */
+  rejectUnknownEnv?: boolean;
 }
 
 /**
@@ -49,7 +55,35 @@ export function loadConfig<S extends z.ZodType>(options: LoadConfigOptions<S>): 
     }
   }
   deepMerge(merged, fromEnv);
+  if (options.rejectUnknownEnv) {
+    const issues = unknownEnv(env, prefix, leaves, options.envAliases ?? {}, known);
+    if (issues.length > 0) throw new ConfigError(issues, 'environment');
+  }
   return validate(options.schema, merged, file ? `${file} + environment` : 'environment');
+}
+
+function unknownEnv(
+  env: NodeJS.ProcessEnv,
+  prefix: string,
+  leaves: string[][],
+  aliases: Record<string, string>,
+  known: Set<string>,
+): ConfigIssue[] {
+  const names = new Set(leaves.map((p) => envNameFor(p, prefix)));
+  names.add(`${prefix}CONFIG`);
+  const issues: ConfigIssue[] = [];
+  for (const name of Object.keys(env).sort()) {
+    if (env[name] === undefined) continue;
+    const alias = aliases[name];
+    if (alias !== undefined) {
+      if (!known.has(alias)) {
+        issues.push({ path: name, message: `unknown key: this service has no ${alias}` });
+      }
+    } else if (name.startsWith(prefix) && !names.has(name)) {
+      issues.push({ path: name, message: 'unknown key: no config key has this variable name' });
+    }
+  }
+  return issues;
 }
 
 /** Validates a value against a schema, turning every issue into a path-named ConfigError issue. */

@@ -1,5 +1,4 @@
 import { Bus } from '@sie/bus';
-import { loadConfig } from '@sie/config';
 import { ConfigError } from '@sie/errors';
 import {
   createLogger,
@@ -13,7 +12,8 @@ import {
   type Tracing,
 } from '@sie/telemetry';
 import type { z } from 'zod';
-import { BASE_ENV_ALIASES, type BaseConfig } from './base-config.js';
+import type { BaseConfig } from './base-config.js';
+import { loadServiceConfig } from './load-service-config.js';
 import { shareTraceKeeps } from './trace-keep.js';
 
 export type HealthCheck = () => CheckResult;
@@ -56,10 +56,7 @@ export interface ServiceDefinition<S extends z.ZodType> {
 export async function runService<S extends z.ZodType>(def: ServiceDefinition<S>): Promise<void> {
   let config: z.output<S> & BaseConfig;
   try {
-    config = loadConfig({
-      schema: def.schema,
-      envAliases: { ...BASE_ENV_ALIASES, ...def.envAliases },
-    }) as z.output<S> & BaseConfig;
+    config = loadServiceConfig(def.schema, def.envAliases) as z.output<S> & BaseConfig;
   } catch (err) {
     const logger = createLogger({ service: def.service });
     if (err instanceof ConfigError) {

@@ -1,6 +1,11 @@
 import { isAbsolute, join, resolve } from 'node:path';
 import { idSchema } from '@sie/pipeline';
-import { baseConfigShape, natsConfigShape } from '@sie/service-kit';
+import {
+  baseConfigShape,
+  loadServiceConfig,
+  natsConfigShape,
+  type ServiceConfigOptions,
+} from '@sie/service-kit';
 import { z } from 'zod';
 
 const ms = () => z.number().int().positive();
@@ -109,4 +114,9 @@ export const API_ENV_ALIASES = {
 export function modelStoreDir(config: Pick<ApiConfig, 'dataDir' | 'models'>): string {
   const dir = config.models.storeDir || join(config.dataDir, 'models');
   return isAbsolute(dir) ? dir : resolve(dir);
+}
+
+/** This service's config as its process loads it (main.ts, and the deployment checks). */
+export function loadApiConfig(options: ServiceConfigOptions = {}): ApiConfig {
+  return loadServiceConfig(apiConfigSchema, API_ENV_ALIASES, options);
 }

@@ -699,6 +699,73 @@ test('events: SSE from JetStream live, resumable with Last-Event-ID, history wit
   assert.equal(foreign.status, 404);
 });
 
+test('events: tenant-wide SSE filtered by run, rule and kind; resumable; tenants apart', async () => {
+  const jsm = await api.bus.nc.jetstreamManager();
+  await jsm.streams
+    .add({ name: 'SIE_EVENTS', subjects: ['sie.evt.>'], duplicate_window: 120_000 * 1_000_000 })
+    .catch(() => undefined);
+  const js = api.bus.nc.jetstream();
+  const runA = newId('run');
+  const runB = newId('run');
+  let n = 0;
+  const publish = async (
+    tenantId: string,
+    runId: string,
+    ruleId: string,
+    kind: string,
+  ): Promise<void> => {
+    n += 1;
+    const e = Event.fromPartial({
+      id: `evt-${runId}-${n}`,
+      tenantId,
+      runId,
+      ruleId,
+      kind,
+      captureTimeMs: n,
+      message: `#${n} ${kind} on ${ruleId}`,
+    });
+    await js.publish(eventSubject(tenantId, runId, ruleId), Event.encode(e).finish(), {
+      msgID: e.id,
+    });
+  };
+  const since = new Date(Date.now() - 1000).toISOString();
+  await publish('default', runA, 'door', 'line_cross'); // 1
+  await publish('default', runB, 'door', 'line_cross'); // 2
+  await publish('default', runA, 'hall', 'zone_enter'); // 3
+  await publish('acme', runA, 'door', 'line_cross'); // 4: another tenant
+  await publish('default', runB, 'hall', 'dwell'); // 5
+  const base = `${api.url}/v1/events?since=${encodeURIComponent(since)}`;
+  const messages = (events: SseEvent[]): string[] => events.map((e) => String(e.data.message));
+  const mine = (events: SseEvent[]): SseEvent[] =>
+    events.filter((e) => e.data.runId === runA || e.data.runId === runB);
+
+  const byRule = await readSse(`${base}&ruleId=door`, {}, (ev) => mine(ev).length >= 2);
+  assert.deepEqual(messages(mine(byRule)), ['#1 line_cross on door', '#2 line_cross on door']);
+  const byRun = await readSse(`${base}&runId=${runA}`, {}, (ev) => ev.length >= 2);
+  assert.deepEqual(messages(byRun), ['#1 line_cross on door', '#3 zone_enter on hall']);
+  const byKind = await readSse(`${base}&type=zone_enter,dwell`, {}, (ev) => mine(ev).length >= 2);
+  assert.deepEqual(messages(mine(byKind)), ['#3 zone_enter on hall', '#5 dwell on hall']);
+  const acme = await readSse(
+    `${base}&runId=${runA}`,
+    { 'x-sie-tenant': 'acme' },
+    (ev) => ev.length >= 1,
+  );
+  assert.deepEqual(messages(acme), ['#4 line_cross on door']);
+
+  // Live after a resume point: Last-Event-ID wins over since.
+  const resumed = await readSse(
+    `${base}&runId=${runB}`,
+    { 'last-event-id': byRun[1]?.id ?? '' },
+    (ev) => ev.length >= 2,
+    async () => publish('default', runB, 'door', 'line_cross'), // 6
+  );
+  assert.deepEqual(messages(resumed), ['#5 dwell on hall', '#6 line_cross on door']);
+
+  const bad = await call(api.url, 'GET', '/v1/events?type=teleport&ruleId=a.b');
+  assert.equal(bad.status, 400, JSON.stringify(bad.body));
+  assert.deepEqual(paths(bad.body), ['ruleId', 'type.0']);
+});
+
 test('the OpenAPI document lists every route, and only routes that exist', async () => {
   const res = await call<{ openapi: string; paths: Record<string, Record<string, unknown>> }>(
     api.url,
@@ -726,6 +793,7 @@ test('the OpenAPI document lists every route, and only routes that exist', async
     'POST /v1/runs/{id}/stop',
     'GET /v1/runs/{id}/detections',
     'GET /v1/runs/{id}/events',
+    'GET /v1/events',
     'POST /v1/predict',
     'POST /v1/sources/probe',
     'GET /v1/sources/discover',

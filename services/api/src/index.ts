@@ -1,6 +1,6 @@
 export { API_VERSION, buildApiApp, startApiServer } from './app.js';
 export type { ApiDeps, ApiServer } from './app.js';
-export { API_ENV_ALIASES, apiConfigSchema, modelStoreDir } from './config.js';
+export { API_ENV_ALIASES, apiConfigSchema, modelStoreDir, loadApiConfig } from './config.js';
 export type { ApiConfig } from './config.js';
 export { detectionsToJson } from './detection-json.js';
 export { errorResponse } from './http/error-handler.js';

@@ -1,6 +1,11 @@
 import { availableParallelism } from 'node:os';
 import { defaultFrameStoreDir } from '@sie/framestore';
-import { baseConfigShape, natsConfigShape } from '@sie/service-kit';
+import {
+  baseConfigShape,
+  loadServiceConfig,
+  natsConfigShape,
+  type ServiceConfigOptions,
+} from '@sie/service-kit';
 import { z } from 'zod';
 import { modelConfigSchema } from './models/spec.js';
 
@@ -53,3 +58,8 @@ export const inferenceConfigSchema = z.strictObject({
 });
 
 export type InferenceConfig = z.output<typeof inferenceConfigSchema>;
+
+/** This service's config as its process loads it (main.ts, and the deployment checks). */
+export function loadInferenceConfig(options: ServiceConfigOptions = {}): InferenceConfig {
+  return loadServiceConfig(inferenceConfigSchema, undefined, options);
+}

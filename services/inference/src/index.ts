@@ -1,5 +1,10 @@
 // Public surface of the inference service, for the services and tests that embed or call it.
-export { DEFAULT_GRPC_PORT, DEFAULT_OPS_PORT, inferenceConfigSchema } from './config.js';
+export {
+  DEFAULT_GRPC_PORT,
+  DEFAULT_OPS_PORT,
+  inferenceConfigSchema,
+  loadInferenceConfig,
+} from './config.js';
 export type { InferenceConfig } from './config.js';
 export { createDecoder } from './decoders/factory.js';
 export { iou, nmsPerClass } from './decoders/nms.js';

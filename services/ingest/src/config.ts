@@ -1,5 +1,10 @@
 import { defaultFrameStoreDir } from '@sie/framestore';
-import { baseConfigShape, natsConfigShape } from '@sie/service-kit';
+import {
+  baseConfigShape,
+  loadServiceConfig,
+  natsConfigShape,
+  type ServiceConfigOptions,
+} from '@sie/service-kit';
 import { z } from 'zod';
 
 const ms = () => z.number().int().positive();
@@ -60,3 +65,8 @@ export type RetryConfig = IngestConfig['retry'];
 export const INGEST_ENV_ALIASES: Record<string, string> = {
   SIE_INFERENCE_URL: 'inference.url',
 };
+
+/** This service's config as its process loads it (main.ts, and the deployment checks). */
+export function loadIngestConfig(options: ServiceConfigOptions = {}): IngestConfig {
+  return loadServiceConfig(ingestConfigSchema, INGEST_ENV_ALIASES, options);
+}

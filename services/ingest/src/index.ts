@@ -1,4 +1,4 @@
-export { INGEST_ENV_ALIASES, ingestConfigSchema } from './config.js';
+export { INGEST_ENV_ALIASES, ingestConfigSchema, loadIngestConfig } from './config.js';
 export type { IngestConfig, RetryConfig } from './config.js';
 export { GrpcDetector } from './detector.js';
 export type { DetectCall, Detector, GrpcDetectorOptions } from './detector.js';

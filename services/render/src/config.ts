@@ -1,5 +1,10 @@
 import { defaultFrameStoreDir } from '@sie/framestore';
-import { baseConfigShape, natsConfigShape } from '@sie/service-kit';
+import {
+  baseConfigShape,
+  loadServiceConfig,
+  natsConfigShape,
+  type ServiceConfigOptions,
+} from '@sie/service-kit';
 import { z } from 'zod';
 
 const ms = () => z.number().int().positive();
@@ -62,3 +67,8 @@ export const renderConfigSchema = z.strictObject({
 });
 
 export type RenderConfig = z.infer<typeof renderConfigSchema>;
+
+/** This service's config as its process loads it (main.ts, and the deployment checks). */
+export function loadRenderConfig(options: ServiceConfigOptions = {}): RenderConfig {
+  return loadServiceConfig(renderConfigSchema, undefined, options);
+}

@@ -1,4 +1,4 @@
-export { renderConfigSchema } from './config.js';
+export { renderConfigSchema, loadRenderConfig } from './config.js';
 export type { RenderConfig } from './config.js';
 export {
   blendRect,

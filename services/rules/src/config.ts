@@ -1,4 +1,9 @@
-import { baseConfigShape, natsConfigShape } from '@sie/service-kit';
+import {
+  baseConfigShape,
+  loadServiceConfig,
+  natsConfigShape,
+  type ServiceConfigOptions,
+} from '@sie/service-kit';
 import { z } from 'zod';
 
 export const rulesConfigSchema = z.strictObject({
@@ -26,3 +31,8 @@ export const rulesConfigSchema = z.strictObject({
 });
 
 export type RulesConfig = z.infer<typeof rulesConfigSchema>;
+
+/** This service's config as its process loads it (main.ts, and the deployment checks). */
+export function loadRulesConfig(options: ServiceConfigOptions = {}): RulesConfig {
+  return loadServiceConfig(rulesConfigSchema, undefined, options);
+}

@@ -1,2 +1,2 @@
-export { rulesConfigSchema } from './config.js';
+export { rulesConfigSchema, loadRulesConfig } from './config.js';
 export type { RulesConfig } from './config.js';

@@ -1,5 +1,10 @@
 import { hostname } from 'node:os';
-import { baseConfigShape, natsConfigShape } from '@sie/service-kit';
+import {
+  baseConfigShape,
+  loadServiceConfig,
+  natsConfigShape,
+  type ServiceConfigOptions,
+} from '@sie/service-kit';
 import { z } from 'zod';
 
 const ID = /^[A-Za-z0-9_-]{1,128}$/;
@@ -72,3 +77,8 @@ export const SCHEDULER_ENV_ALIASES: Record<string, string> = {
   DATABASE_URL: 'databaseUrl',
   SIE_INFERENCE_URL: 'inferenceUrl',
 };
+
+/** This service's config as its process loads it (main.ts, and the deployment checks). */
+export function loadSchedulerConfig(options: ServiceConfigOptions = {}): SchedulerConfig {
+  return loadServiceConfig(schedulerConfigSchema, SCHEDULER_ENV_ALIASES, options);
+}

@@ -2,7 +2,12 @@ export { CLAIM_KINDS, claimCondition, leaseFree, leaseFreeOrMine, leaseUntil } f
 export type { ClaimKind } from './claims.js';
 export { NodeCommands, START_ORDER, STOP_ORDER, orderStages } from './commands.js';
 export type { StartOutcome, StopOutcome } from './commands.js';
-export { SCHEDULABLE_STAGES, SCHEDULER_ENV_ALIASES, schedulerConfigSchema } from './config.js';
+export {
+  SCHEDULABLE_STAGES,
+  SCHEDULER_ENV_ALIASES,
+  schedulerConfigSchema,
+  loadSchedulerConfig,
+} from './config.js';
 export type { SchedulableStage, SchedulerConfig } from './config.js';
 export { HeartbeatTable, leaseDecision, stageName } from './heartbeats.js';
 export type { LeaseDecision, LeaseInput } from './heartbeats.js';

@@ -1,10 +1,15 @@
-import { runEventsSubject, type Bus } from '@sie/bus';
+import {
+  eventStreamSubjects,
+  runEventsSubject,
+  tenantEventsFilterSubject,
+  type Bus,
+} from '@sie/bus';
 import { Event } from '@sie/contracts';
 import { runs, type Db } from '@sie/db';
 import { NotFoundError, UnavailableError } from '@sie/errors';
-import { idSchema } from '@sie/pipeline';
+import { RULE_KINDS, idSchema } from '@sie/pipeline';
 import { eq } from 'drizzle-orm';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { RequestInvalidError } from '../errors.js';
 import { eventToJson } from '../event-json.js';
@@ -39,6 +44,17 @@ const querySchema = z.strictObject({
       'Replay history first: an ISO 8601 time (events stored at or after it) or a stream ' +
         'sequence (events after it; 0 replays everything the stream still holds)',
     ),
+});
+
+const tenantQuerySchema = querySchema.extend({
+  runId: idSchema.optional().describe('Only the events of this run'),
+  ruleId: idSchema.optional().describe('Only the events of this rule (in any run)'),
+  type: z
+    .string()
+    .transform((s) => s.split(',').map((x) => x.trim()))
+    .pipe(z.array(z.enum(RULE_KINDS)).min(1))
+    .optional()
+    .describe(`Only these kinds, comma-separated: ${RULE_KINDS.join(', ')}`),
 });
 
 const SEQ = /^\d{1,15}$/;
@@ -110,34 +126,89 @@ export function registerEventsRoute(
     const { id: runId } = parseInput(paramsSchema, req.params);
     const query = parseInput(querySchema, req.query ?? {});
     const tenantId = tenantOf(req, deps.defaultTenant);
-    const lastId = req.headers['last-event-id'];
-    const start = startOf(Array.isArray(lastId) ? lastId[0] : lastId, query.since);
+    const start = startOf(lastEventIdOf(req), query.since);
     const [owner] = await deps.db
       .select({ tenantId: runs.tenantId })
       .from(runs)
       .where(eq(runs.id, runId));
     if (owner && owner.tenantId !== tenantId) throw new NotFoundError('run', runId);
-    let consumer;
-    try {
-      consumer = await deps.bus.nc.jetstream().consumers.get(EVENTS_STREAM, {
-        filterSubjects: runEventsSubject(tenantId, runId),
-        ...start,
-      });
-    } catch (cause) {
-      throw new UnavailableError(`events stream ${EVENTS_STREAM} is not available`, { cause });
-    }
-    const messages = await consumer.consume();
-    const stream = streams.open(req, reply, () => void messages.close());
-    void (async () => {
-      for await (const m of messages) {
-        let json;
-        try {
-          json = eventToJson(Event.decode(m.data));
-        } catch {
-          continue;
-        }
-        stream.send(m.seq, 'event', json);
-      }
-    })().catch((err: unknown) => req.log.warn({ err }, 'events stream ended'));
+    await streamEvents(deps, streams, req, reply, runEventsSubject(tenantId, runId), start);
   });
+
+  const tenantUrl = '/v1/events';
+  catalog.add({
+    method: 'GET',
+    url: tenantUrl,
+    operationId: 'streamEvents',
+    summary: "The tenant's rule events (Server-Sent Events), filtered, live and resumable",
+    description:
+      'Every run of the tenant, narrowed by `runId`, `ruleId` (JetStream subject filters) and ' +
+      '`type` (event kinds). Same event form, `Last-Event-ID` and `?since=` as ' +
+      '`/v1/runs/{id}/events`.',
+    tag: 'events',
+    tenant: true,
+    query: tenantQuerySchema,
+    responses: {
+      200: { description: 'text/event-stream', contentType: 'text/event-stream' },
+      400: { description: 'A bad filter or since', schema: errorSchema },
+      503: { description: 'The events stream does not exist yet', schema: errorSchema },
+    },
+  });
+  app.get(tenantUrl, async (req, reply) => {
+    const query = parseInput(tenantQuerySchema, req.query ?? {});
+    const tenantId = tenantOf(req, deps.defaultTenant);
+    const start = startOf(lastEventIdOf(req), query.since);
+    const subject = tenantEventsFilterSubject(tenantId, {
+      ...(query.runId === undefined ? {} : { runId: query.runId }),
+      ...(query.ruleId === undefined ? {} : { ruleId: query.ruleId }),
+    });
+    const kinds = query.type ? new Set<string>(query.type) : undefined;
+    await streamEvents(deps, streams, req, reply, subject, start, kinds);
+  });
+}
+
+function lastEventIdOf(req: FastifyRequest): string | undefined {
+  const lastId = req.headers['last-event-id'];
+  return Array.isArray(lastId) ? lastId[0] : lastId;
+}
+
+/**
+ * Opens an ordered consumer on `SIE_EVENTS` for one subject filter and relays its events as SSE
+ * (`id` = stream sequence). The kind filter is applied here: the kind is not a subject token.
+ */
+async function streamEvents(
+  deps: EventsRouteDeps,
+  streams: SseStreams,
+  req: FastifyRequest,
+  reply: FastifyReply,
+  filterSubject: string,
+  start: Partial<ConsumerOptions>,
+  kinds?: ReadonlySet<string>,
+): Promise<void> {
+  let consumer;
+  try {
+    consumer = await deps.bus.nc.jetstream().consumers.get(EVENTS_STREAM, {
+      filterSubjects: filterSubject,
+      ...start,
+    });
+  } catch (cause) {
+    throw new UnavailableError(
+      `events stream ${EVENTS_STREAM} (${eventStreamSubjects()}) is not available`,
+      { cause },
+    );
+  }
+  const messages = await consumer.consume();
+  const stream = streams.open(req, reply, () => void messages.close());
+  void (async () => {
+    for await (const m of messages) {
+      let json;
+      try {
+        json = eventToJson(Event.decode(m.data));
+      } catch {
+        continue;
+      }
+      if (kinds && !kinds.has(String(json.kind))) continue;
+      stream.send(m.seq, 'event', json);
+    }
+  })().catch((err: unknown) => req.log.warn({ err }, 'events stream ended'));
 }
