@@ -24,7 +24,12 @@ export function createRunsTable(tbody, empty, { onSelect, onStop }) {
       drops: h('td', { class: 'num drops' }),
       actions: h('td'),
     };
-    const select = h('button', { type: 'button', class: 'link select' }, id);
+    // Ids are long (run_ + 32 hex digits): the start tells runs apart, the label has it all.
+    const select = h(
+      'button',
+      { type: 'button', class: 'link select', 'aria-label': `Show run ${id}`, title: id },
+      id.length > 14 ? `${id.slice(0, 12)}…` : id,
+    );
     select.addEventListener('click', () => onSelect(id));
     cells.id.append(select);
     const badge = h('span', { class: 'state' });
@@ -65,6 +70,7 @@ export function createRunsTable(tbody, empty, { onSelect, onStop }) {
         setText(cells.reason, run.reason ? `${run.reason.code}: ${run.reason.message}` : '');
         setAttr(cells.reason, 'title', run.reason ? run.reason.message : null);
         setText(cells.node, run.nodeId ?? '');
+        setAttr(cells.node, 'title', run.nodeId);
         const live = ENDED.has(run.status) ? null : run.live;
         setText(cells.fps, live ? `${fmt(live.fpsIn)} / ${fmt(live.fpsOut)}` : '–');
         setText(
