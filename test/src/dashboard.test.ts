@@ -149,153 +149,171 @@ test(
     assert.ok(stack && browser);
     const pipelineId = await createPipeline(stack.tenantId);
     const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
-    const problems: string[] = [];
-    page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
-    page.on('console', (msg: ConsoleMessage) => {
-      if (msg.type() === 'error' && /Content.Security.Policy/i.test(msg.text())) {
-        problems.push(`CSP: ${msg.text()}`);
-      }
-    });
-
-    // `/` redirects to the dashboard.
-    const landed = await page.goto(`${base}/`);
-    assert.equal(landed?.status(), 200);
-    assert.equal(new URL(page.url()).pathname, '/dashboard/');
-    await page.getByRole('heading', { name: 'Runs' }).waitFor();
-
-    // The tenant selector: the stack's tenant, kept in localStorage and sent on every call.
-    await page.getByLabel('Tenant', { exact: true }).fill(stack.tenantId);
-    await page.getByRole('button', { name: 'Use tenant' }).click();
-    assert.equal(
-      await page.evaluate(() =>
-        (globalThis as unknown as PageGlobals).localStorage.getItem('sie.tenant'),
-      ),
-      stack.tenantId,
-    );
-    const pipelineSelect = page.getByLabel('Pipeline', { exact: true });
-    await page.locator(`#cr-pipeline option[value="${pipelineId}"]`).waitFor({ state: 'attached' });
-    await page.locator('#models li[data-model-id="yolox"]').waitFor();
-    // The pipeline's name is user text: shown as text in the list and the select, never run.
-    const listed = page.locator(`#pipelines li[data-pipeline-id="${pipelineId}"] strong`);
-    assert.equal(await listed.textContent(), PIPELINE_NAME);
-    assert.match(
-      (await page.locator(`#cr-pipeline option[value="${pipelineId}"]`).textContent()) ?? '',
-      /^street <img src=x onerror=/,
-    );
-
-    // A bad source URL: the API's message shows next to the field (and is text too).
-    await pipelineSelect.selectOption(pipelineId);
-    const source = page.getByLabel('Source URL', { exact: true });
-    await source.fill(`ftp://cam.example/${XSS}`);
-    await page.getByRole('button', { name: 'Start run' }).click();
-    const sourceError = page.locator('#err-source-url');
-    await sourceError.filter({ hasText: 'is not allowed' }).waitFor({ timeout: 10_000 });
-    assert.match((await sourceError.textContent()) ?? '', /scheme "ftp:" is not allowed/);
-    assert.equal(await source.getAttribute('aria-invalid'), 'true');
-    assert.equal(await page.locator('#runs-body tr').count(), 0, 'no run was created');
-
-    // A good one: vtest.avi, looped.
-    await source.fill(asset('media/vtest.avi'));
-    await page.getByLabel('Loop a file source', { exact: true }).check();
-    await page.getByRole('button', { name: 'Start run' }).click();
-    const created = page.locator('#create-status').filter({ hasText: /^Created run_/ });
-    await created.waitFor({ timeout: 10_000 });
-    assert.equal(await sourceError.textContent(), '', 'the old error is cleared');
-    const runId = ((await created.textContent()) ?? '').replace(/^Created (run_\w+)\.$/, '$1');
-    assert.match(runId, /^run_[0-9a-f]{32}$/);
-
-    await waitForState(page, runId, 'active', 45_000);
-    const row = page.locator(`tr[data-run-id="${runId}"]`);
-    assert.equal(await row.locator('td.pipeline').textContent(), PIPELINE_NAME);
-    assert.match((await stateOf(page, runId).getAttribute('class')) ?? '', /state-active/);
-
-    // The new run is selected: its preview (render's MJPEG stream in an <img>) shows frames.
-    const detail = page.locator('#detail');
-    await detail.waitFor();
-    assert.equal(await page.locator('#detail-id').textContent(), runId);
-    await page.waitForFunction(
-      () => {
-        const img = (globalThis as unknown as PageGlobals).document.getElementById('preview');
-        return !!img?.complete && (img.naturalWidth ?? 0) > 0 && img.dataset?.live === 'true';
-      },
-      undefined,
-      { timeout: 30_000, polling: 250 },
-    );
-    assert.equal(await page.locator('#preview').getAttribute('src').then(Boolean), true);
-    // Boxes appear once a person is tracked; give the preview a few frames to show them.
-    let shot: ReturnType<typeof decodePng> | undefined;
-    let green = 0;
-    const deadline = Date.now() + 20_000;
-    while (Date.now() < deadline) {
-      const png = await page.locator('#preview').screenshot({ type: 'png' });
-      // To look at what the test saw: SIE_TEST_SCREENSHOT=/tmp/preview.png.
-      if (process.env.SIE_TEST_SCREENSHOT) writeFileSync(process.env.SIE_TEST_SCREENSHOT, png);
-      shot = decodePng(png);
-      // The rules stage draws tracked boxes in (0, 200, 0); JPEG and scaling blur it a little.
-      green = countPixels(shot, (r, g, b) => g > 140 && r < 100 && b < 100 && g - r > 80);
-      if (green >= 40) break;
-      await page.waitForTimeout(500);
-    }
-    assert.ok(shot);
-    const { mean, stdDev } = lumaStats(shot);
-    t.diagnostic(
-      `preview ${shot.width}x${shot.height}: luma mean ${mean.toFixed(1)}, std ${stdDev.toFixed(1)}, ${green} box-green pixels`,
-    );
-    assert.ok(shot.width >= 400 && shot.height >= 300, `${shot.width}x${shot.height}`);
-    assert.ok(stdDev > 20, `a real frame, not a blank one (luma std ${stdDev.toFixed(1)})`);
-    assert.ok(mean > 30 && mean < 230, `not all dark or all white (luma mean ${mean.toFixed(1)})`);
-    assert.ok(green >= 40, `the render's green boxes in the preview (${green} pixels)`);
-
-    // The sparklines fill with samples (one a second), and the table shows live figures.
-    await page.waitForFunction(
-      () =>
-        ['#chart-fps polyline.s2', '#chart-latency polyline.s2'].every(
-          (sel) =>
-            (
-              (globalThis as unknown as PageGlobals).document
-                .querySelector(sel)
-                ?.getAttribute('points') ?? ''
-            )
-              .trim()
-              .split(/\s+/).length >= 3,
-        ),
-      undefined,
-      { timeout: 20_000, polling: 250 },
-    );
-    const fpsText = (await row.locator('td.fps').textContent()) ?? '';
-    assert.match(fpsText, /^\d+(\.\d)? \/ \d+(\.\d)?$/, fpsText);
-    assert.match((await row.locator('td.latency').textContent()) ?? '', /^\d/);
-    assert.match(
-      (await page.locator('#chart-fps svg').getAttribute('aria-label')) ?? '',
-      /Frames per second: in \d/,
-    );
-
-    // The events feed: persons walking into the plaza zone.
-    const event = page.locator('#events li[data-kind="zone_enter"]').first();
-    await event.waitFor({ timeout: 40_000 });
-    assert.match((await event.textContent()) ?? '', /zone_enter enter/);
-    assert.match((await page.locator('#events-state').textContent()) ?? '', /live/);
-
-    if (process.env.SIE_TEST_SCREENSHOT) {
-      await page.screenshot({
-        path: process.env.SIE_TEST_SCREENSHOT.replace(/\.png$/, '-page.png'),
+    try {
+      const problems: string[] = [];
+      page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
+      page.on('console', (msg: ConsoleMessage) => {
+        if (msg.type() === 'error' && /Content.Security.Policy/i.test(msg.text())) {
+          problems.push(`CSP: ${msg.text()}`);
+        }
       });
+
+      // `/` redirects to the dashboard.
+      const landed = await page.goto(`${base}/`);
+      assert.equal(landed?.status(), 200);
+      assert.equal(new URL(page.url()).pathname, '/dashboard/');
+      await page.getByRole('heading', { name: 'Runs' }).waitFor();
+
+      // The tenant selector: the stack's tenant, kept in localStorage and sent on every call.
+      await page.getByLabel('Tenant', { exact: true }).fill(stack.tenantId);
+      await page.getByRole('button', { name: 'Use tenant' }).click();
+      assert.equal(
+        await page.evaluate(() =>
+          (globalThis as unknown as PageGlobals).localStorage.getItem('sie.tenant'),
+        ),
+        stack.tenantId,
+      );
+      const pipelineSelect = page.getByLabel('Pipeline', { exact: true });
+      await page
+        .locator(`#cr-pipeline option[value="${pipelineId}"]`)
+        .waitFor({ state: 'attached' });
+      await page.locator('#models li[data-model-id="yolox"]').waitFor();
+      // The pipeline's name is user text: shown as text in the list and the select, never run.
+      const listed = page.locator(`#pipelines li[data-pipeline-id="${pipelineId}"] strong`);
+      assert.equal(await listed.textContent(), PIPELINE_NAME);
+      assert.match(
+        (await page.locator(`#cr-pipeline option[value="${pipelineId}"]`).textContent()) ?? '',
+        /^street <img src=x onerror=/,
+      );
+
+      // A bad source URL: the API's message shows next to the field (and is text too).
+      await pipelineSelect.selectOption(pipelineId);
+      const source = page.getByLabel('Source URL', { exact: true });
+      await source.fill(`ftp://cam.example/${XSS}`);
+      await page.getByRole('button', { name: 'Start run' }).click();
+      const sourceError = page.locator('#err-source-url');
+      await sourceError.filter({ hasText: 'is not allowed' }).waitFor({ timeout: 10_000 });
+      assert.match((await sourceError.textContent()) ?? '', /scheme "ftp:" is not allowed/);
+      assert.equal(await source.getAttribute('aria-invalid'), 'true');
+      assert.equal(await page.locator('#runs-body tr').count(), 0, 'no run was created');
+
+      // A good one: vtest.avi, looped.
+      await source.fill(asset('media/vtest.avi'));
+      await page.getByLabel('Loop a file source', { exact: true }).check();
+      await page.getByRole('button', { name: 'Start run' }).click();
+      const created = page.locator('#create-status').filter({ hasText: /^Created run_/ });
+      await created.waitFor({ timeout: 10_000 });
+      assert.equal(await sourceError.textContent(), '', 'the old error is cleared');
+      const runId = ((await created.textContent()) ?? '').replace(/^Created (run_\w+)\.$/, '$1');
+      assert.match(runId, /^run_[0-9a-f]{32}$/);
+
+      await waitForState(page, runId, 'active', 45_000);
+      const row = page.locator(`tr[data-run-id="${runId}"]`);
+      assert.equal(await row.locator('td.pipeline').textContent(), PIPELINE_NAME);
+      assert.match((await stateOf(page, runId).getAttribute('class')) ?? '', /state-active/);
+
+      // The new run is selected: its preview (render's MJPEG stream in an <img>) shows frames.
+      const detail = page.locator('#detail');
+      await detail.waitFor();
+      assert.equal(await page.locator('#detail-id').textContent(), runId);
+      await page.waitForFunction(
+        () => {
+          const img = (globalThis as unknown as PageGlobals).document.getElementById('preview');
+          return !!img?.complete && (img.naturalWidth ?? 0) > 0 && img.dataset?.live === 'true';
+        },
+        undefined,
+        { timeout: 30_000, polling: 250 },
+      );
+      assert.equal(await page.locator('#preview').getAttribute('src').then(Boolean), true);
+      // Boxes appear once a person is tracked; give the preview a few frames to show them.
+      let shot: ReturnType<typeof decodePng> | undefined;
+      let green = 0;
+      const deadline = Date.now() + 20_000;
+      while (Date.now() < deadline) {
+        const png = await page.locator('#preview').screenshot({ type: 'png' });
+        // To look at what the test saw: SIE_TEST_SCREENSHOT=/tmp/preview.png.
+        if (process.env.SIE_TEST_SCREENSHOT) writeFileSync(process.env.SIE_TEST_SCREENSHOT, png);
+        shot = decodePng(png);
+        // The rules stage draws tracked boxes in (0, 200, 0); JPEG and scaling blur it a little.
+        green = countPixels(shot, (r, g, b) => g > 140 && r < 100 && b < 100 && g - r > 80);
+        if (green >= 40) break;
+        await page.waitForTimeout(500);
+      }
+      assert.ok(shot);
+      const { mean, stdDev } = lumaStats(shot);
+      t.diagnostic(
+        `preview ${shot.width}x${shot.height}: luma mean ${mean.toFixed(1)}, std ${stdDev.toFixed(1)}, ${green} box-green pixels`,
+      );
+      assert.ok(shot.width >= 400 && shot.height >= 300, `${shot.width}x${shot.height}`);
+      assert.ok(stdDev > 20, `a real frame, not a blank one (luma std ${stdDev.toFixed(1)})`);
+      assert.ok(
+        mean > 30 && mean < 230,
+        `not all dark or all white (luma mean ${mean.toFixed(1)})`,
+      );
+      assert.ok(green >= 40, `the render's green boxes in the preview (${green} pixels)`);
+
+      // The sparklines fill with samples (one a second), and the table shows live figures.
+      await page.waitForFunction(
+        () =>
+          ['#chart-fps polyline.s2', '#chart-latency polyline.s2'].every(
+            (sel) =>
+              (
+                (globalThis as unknown as PageGlobals).document
+                  .querySelector(sel)
+                  ?.getAttribute('points') ?? ''
+              )
+                .trim()
+                .split(/\s+/).length >= 3,
+          ),
+        undefined,
+        { timeout: 20_000, polling: 250 },
+      );
+      const fpsText = (await row.locator('td.fps').textContent()) ?? '';
+      assert.match(fpsText, /^\d+(\.\d)? \/ \d+(\.\d)?$/, fpsText);
+      assert.match((await row.locator('td.latency').textContent()) ?? '', /^\d/);
+      assert.match(
+        (await page.locator('#chart-fps svg').getAttribute('aria-label')) ?? '',
+        /Frames per second: in \d/,
+      );
+
+      // The events feed: persons walking into the plaza zone.
+      const event = page.locator('#events li[data-kind="zone_enter"]').first();
+      await event.waitFor({ timeout: 40_000 });
+      assert.match((await event.textContent()) ?? '', /zone_enter enter/);
+      assert.match((await page.locator('#events-state').textContent()) ?? '', /live/);
+
+      if (process.env.SIE_TEST_SCREENSHOT) {
+        await page.screenshot({
+          path: process.env.SIE_TEST_SCREENSHOT.replace(/\.png$/, '-page.png'),
+        });
+      }
+      // Stop from the row's button: the run goes down to inactive and the preview is let go.
+      await row.getByRole('button', { name: `Stop run ${runId}` }).click();
+      await waitForState(page, runId, 'inactive', 40_000);
+      assert.equal(await row.getByRole('button', { name: `Stop run ${runId}` }).isDisabled(), true);
+      assert.equal(await page.locator('#preview').getAttribute('src'), null);
+      assert.match((await page.locator('#preview-note').textContent()) ?? '', /inactive/);
+
+      // The tenant survives a reload (localStorage), and so does the run's row.
+      await page.reload();
+      assert.equal(await page.getByLabel('Tenant', { exact: true }).inputValue(), stack.tenantId);
+      await waitForState(page, runId, 'inactive', 10_000);
+
+      assert.equal(await xssRan(page), false, 'user text never ran as script');
+      assert.equal(await page.locator('img[src="x"]').count(), 0, 'user text never became markup');
+      assert.deepEqual(problems, []);
+    } catch (err) {
+      // What the page looked like when it failed, for whoever reads the report.
+      const shot = join(tmpdir(), `sie-dashboard-failure-${process.pid}.png`);
+      await page.screenshot({ path: shot, fullPage: true }).catch(() => undefined);
+      const status = await page
+        .locator('#conn')
+        .textContent()
+        .catch(() => '');
+      t.diagnostic(`failed at ${page.url()}; status line: ${status}; screenshot: ${shot}`);
+      throw err;
+    } finally {
+      await page.close();
     }
-    // Stop from the row's button: the run goes down to inactive and the preview is let go.
-    await row.getByRole('button', { name: `Stop run ${runId}` }).click();
-    await waitForState(page, runId, 'inactive', 40_000);
-    assert.equal(await row.getByRole('button', { name: `Stop run ${runId}` }).isDisabled(), true);
-    assert.equal(await page.locator('#preview').getAttribute('src'), null);
-    assert.match((await page.locator('#preview-note').textContent()) ?? '', /inactive/);
-
-    // The tenant survives a reload (localStorage), and so does the run's row.
-    await page.reload();
-    assert.equal(await page.getByLabel('Tenant', { exact: true }).inputValue(), stack.tenantId);
-    await waitForState(page, runId, 'inactive', 10_000);
-
-    assert.equal(await xssRan(page), false, 'user text never ran as script');
-    assert.equal(await page.locator('img[src="x"]').count(), 0, 'user text never became markup');
-    assert.deepEqual(problems, []);
-    await page.close();
   },
 );

@@ -19,6 +19,8 @@ const state = {
   selected: undefined,
   /** runId → {fpsIn, fpsOut, p50, p99, at}: the last samples of each run's live figures. */
   history: new Map(),
+  /** Bumped when the tenant changes: answers to requests made before are dropped. */
+  generation: 0,
 };
 
 const conn = byId('conn');
@@ -55,7 +57,7 @@ function render() {
   table.update(state.runs, state.pipelines, state.selected);
   const run = state.runs.find((r) => r.id === state.selected);
   if (run) detail.show(run, state.pipelines.get(run.pipelineId), historyOf(run.id));
-  else if (detail.runId && !state.selected) detail.clear();
+  else if (detail.runId) detail.clear();
 }
 
 function select(id) {
@@ -82,28 +84,34 @@ function setConn(text, bad = false) {
 }
 
 async function pollRuns() {
+  const generation = state.generation;
   try {
     const page = await api('GET', '/v1/runs?limit=100');
+    if (generation !== state.generation) return;
     state.runs = page.items;
     for (const run of state.runs) record(run);
     const ids = new Set(state.runs.map((r) => r.id));
     for (const id of state.history.keys()) if (!ids.has(id)) state.history.delete(id);
     setConn(`${getTenant() || 'default tenant'} · updated ${clock(Date.now())}`);
   } catch (err) {
+    if (generation !== state.generation) return;
     setConn(`cannot reach the API: ${err.message}`, true);
   }
   render();
 }
 
 async function loadCatalog() {
+  const generation = state.generation;
   try {
     const [models, pipelines] = await Promise.all([
       api('GET', '/v1/models'),
       api('GET', '/v1/pipelines'),
     ]);
+    if (generation !== state.generation) return;
     state.models = new Map(models.items.map((m) => [m.id, m]));
     state.pipelines = new Map(pipelines.items.map((p) => [p.id, p]));
   } catch (err) {
+    if (generation !== state.generation) return;
     setConn(`cannot load models and pipelines: ${err.message}`, true);
   }
   renderModels(byId('models'), state.models);
@@ -187,7 +195,10 @@ byId('tenant-form').addEventListener('submit', (ev) => {
   setText(error, '');
   tenantInput.removeAttribute('aria-invalid');
   setTenant(value);
+  state.generation += 1;
   state.selected = undefined;
+  state.pipelines = new Map();
+  state.models = new Map();
   state.runs = [];
   state.history.clear();
   table.clear();

@@ -80,7 +80,7 @@ export function createRunsTable(tbody, empty, { onSelect, onStop }) {
         setText(cells.drops, live ? String(live.dropped) : '–');
         const stoppable = !ENDED.has(run.status) && run.desiredState !== 'stopped';
         if (!row.stop.dataset.pending) row.stop.disabled = !stoppable;
-        setAttr(row.tr, 'aria-selected', run.id === selected ? 'true' : 'false');
+        setAttr(row.tr, 'data-selected', run.id === selected ? 'true' : null);
         setAttr(row.select, 'aria-current', run.id === selected ? 'true' : null);
       }
       for (const [id, row] of rows) {
