@@ -62,6 +62,15 @@ export function createDetail() {
   function setPreview(run) {
     const url =
       run.output.previewUrl && PREVIEW_STATES.has(run.status) ? run.output.previewUrl : '';
+    if (!url) {
+      // Says why in the run's current state (it keeps changing while the run shuts down).
+      setText(
+        note,
+        run.output.previewUrl
+          ? `No preview: the run is ${run.status}.`
+          : 'No preview: the API has no dashboard.previewBaseUrl.',
+      );
+    }
     if (url === previewWanted) return;
     previewWanted = url;
     clearTimeout(retryTimer);
@@ -74,12 +83,6 @@ export function createDetail() {
       // Dropping the source closes the MJPEG connection, so render stops encoding for us.
       img.removeAttribute('src');
       img.alt = '';
-      setText(
-        note,
-        run.output.previewUrl
-          ? `No preview: the run is ${run.status}.`
-          : 'No preview: the API has no dashboard.previewBaseUrl.',
-      );
     }
   }
 
