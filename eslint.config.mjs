@@ -75,6 +75,25 @@ export default tseslint.config(
     rules: { 'no-console': 'off' },
   },
   {
+    // The API's dashboard: plain ES modules run by the browser, not Node (no build step).
+    files: ['services/api/dashboard/**/*.js'],
+    languageOptions: {
+      sourceType: 'module',
+      globals: {
+        AbortController: 'readonly',
+        CSS: 'readonly',
+        document: 'readonly',
+        fetch: 'readonly',
+        localStorage: 'readonly',
+        setTimeout: 'readonly',
+        clearTimeout: 'readonly',
+        TextDecoder: 'readonly',
+        window: 'readonly',
+      },
+    },
+    rules: { 'no-console': 'error' },
+  },
+  {
     files: ['eslint.config.mjs'],
     rules: { 'import-x/no-default-export': 'off' },
   },

@@ -137,6 +137,7 @@ async function main(): Promise<number> {
       `  ffplay -rtsp_transport tcp ${endpoints.rtsp}/${DEMO_OUTPUT_PATH}   # the annotated video`,
     );
     say(`  http://127.0.0.1:9106/runs/${runId}/preview     # the same in a browser (MJPEG)`);
+    say(`  ${endpoints.api}/dashboard/                         # the operator dashboard`);
     say(`  ${endpoints.api}/docs                               # every route`);
     say('  pnpm stack:down                                      # stop everything');
     return frames.length > 0 ? 0 : 1;

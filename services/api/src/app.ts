@@ -6,6 +6,7 @@ import type { HealthReport, Logger, Registry } from '@sie/telemetry';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { modelStoreDir, type ApiConfig } from './config.js';
 import type { RouteContext } from './context.js';
+import { registerDashboardRoutes } from './dashboard/routes.js';
 import { installErrorHandling } from './http/error-handler.js';
 import { installHttpMetrics } from './http/metrics.js';
 import { RouteCatalog } from './http/route.js';
@@ -95,6 +96,7 @@ export async function buildApiApp(deps: ApiDeps): Promise<FastifyInstance> {
   registerPredictRoute(ctx);
   registerProbeRoute(ctx);
   registerSourceRoutes(ctx);
+  if (config.dashboard.enabled) registerDashboardRoutes(ctx);
   let openApi: Record<string, unknown> | undefined;
   registerOpsRoutes(app, catalog, {
     registry: deps.registry,

@@ -15,6 +15,10 @@ test('defaults, env names and aliases', () => {
   assert.equal(c.mediaRoot, undefined);
   assert.equal(c.allowDevices, false);
   assert.equal(c.discovery.target, '239.255.255.250:3702');
+  assert.equal(c.dashboard.enabled, true);
+  // The render service's preview port in the local stack.
+  assert.equal(c.dashboard.previewBaseUrl, 'http://127.0.0.1:9106');
+  assert.equal(load({ SIE_DASHBOARD__PREVIEW_BASE_URL: '' }).dashboard.previewBaseUrl, '');
   assert.equal(modelStoreDir(c), resolve('.data', 'models'));
   const e = load({
     SIE_INFERENCE_URL: '10.0.0.2:50051',
@@ -35,5 +39,9 @@ test('a bad value names its key', () => {
   assert.throws(
     () => load({ SIE_RTSP__PUBLIC_BASE_URL: 'http://x', SIE_TENANTS__DEFAULT: 'a b' }),
     /rtsp\.publicBaseUrl.*tenants\.default|tenants\.default.*rtsp\.publicBaseUrl/,
+  );
+  assert.throws(
+    () => load({ SIE_DASHBOARD__PREVIEW_BASE_URL: 'javascript:alert(1)' }),
+    /dashboard\.previewBaseUrl/,
   );
 });

@@ -92,6 +92,21 @@ export const apiConfigSchema = z.strictObject({
         .default('rtsp://127.0.0.1:8554'),
     })
     .prefault({}),
+  dashboard: z
+    .strictObject({
+      /** Serve the operator dashboard at `/` and `/dashboard/`. */
+      enabled: z.boolean().default(true),
+      /**
+       * Base of the render service's MJPEG preview as browsers reach it (`<base>/runs/<id>/
+       * preview.mjpeg`, render's `preview.port`); runs show it as `output.previewUrl`, and the
+       * dashboard's CSP allows images from its origin. Empty: no preview URL.
+       */
+      previewBaseUrl: z
+        .string()
+        .regex(/^(https?:\/\/[^\s/?#]+(\/[^\s?#]*)?)?$/, 'an http:// or https:// URL, or empty')
+        .default('http://127.0.0.1:9106'),
+    })
+    .prefault({}),
   detections: z
     .strictObject({
       /** Most detection messages per second one SSE client receives (the rest are skipped). */

@@ -1,4 +1,4 @@
-import { SieError, type ConfigIssue } from '@sie/errors';
+import { SieError, SourceInvalidError, type ConfigIssue } from '@sie/errors';
 
 /** One bad field of a request: its dotted path (`config.retry.startupAttempts`) and why. */
 export type FieldIssue = ConfigIssue;
@@ -73,5 +73,17 @@ export class ReferenceNotFoundError extends SieError {
   }
   override details(): Record<string, string> {
     return { resource: this.resource, id: this.id, field: this.field };
+  }
+}
+
+/**
+ * A source URL refused in a request body: still `source_invalid`, plus the field it came from in
+ * `issues`, so a form can show the message next to that field.
+ */
+export class SourceFieldInvalidError extends SourceInvalidError {
+  readonly issues: FieldIssue[];
+  constructor(field: string, err: SourceInvalidError) {
+    super(err.message, err.url, { cause: err });
+    this.issues = [{ path: field, message: err.message }];
   }
 }

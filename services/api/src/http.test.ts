@@ -45,7 +45,10 @@ const paths = (body: Body): string[] =>
   [...new Set(((body.issues as Issue[]) ?? []).map((i) => i.path))].sort();
 
 before(async () => {
-  api = await startTestApi({ rtsp: { publicBaseUrl: 'rtsp://cam.example:8554/' } });
+  api = await startTestApi({
+    rtsp: { publicBaseUrl: 'rtsp://cam.example:8554/' },
+    dashboard: { previewBaseUrl: 'https://preview.example:9106/' },
+  });
   await insertModel(modelId, 'default');
   await insertModel(otherModelId, 'acme');
 });
@@ -172,6 +175,8 @@ test('bad input: every bad field is named, and nothing is written', async () => 
   assert.equal(forbidden.status, 400);
   assert.equal(forbidden.body.code, 'source_invalid');
   assert.match(String(forbidden.body.message), /scheme "concat:" is not allowed/);
+  // The field is named too, so a form can show the message next to it.
+  assert.deepEqual(paths(forbidden.body), ['source.url']);
   const traversal = await call(api.url, 'POST', '/v1/runs', {
     json: { pipelineId, source: { url: 'file:///videos/../etc/passwd' } },
   });
@@ -226,6 +231,8 @@ test('runs: create writes the run, one transition and one outbox row in one go',
   assert.deepEqual(res.body.output, {
     path: 'lobby/cam1',
     rtspUrl: 'rtsp://cam.example:8554/lobby/cam1',
+    // The render preview is keyed by run id, not by output path.
+    previewUrl: `https://preview.example:9106/runs/${id}/preview.mjpeg`,
   });
   const afterCounts = await countRows(api.db);
   assert.equal(afterCounts.runs, before.runs + 1);
@@ -510,6 +517,10 @@ test('GET /v1/runs/:id: live figures from ingest heartbeats and the detections l
   assert.equal(live.dropped, 2);
   assert.deepEqual(live.latencyMs, { p50: 50, p99: 99 });
   assert.ok(Date.parse(String(live.updatedAt)) >= t0 - 1000);
+  // The list carries the same figures, so a dashboard polls one request for every run.
+  const list = await call(api.url, 'GET', '/v1/runs?limit=200');
+  const listed = (list.body.items as Body[]).find((r) => r.id === runId);
+  assert.deepEqual(listed?.live, live);
 });
 
 interface SseEvent {
@@ -802,6 +813,10 @@ test('the OpenAPI document lists every route, and only routes that exist', async
     'GET /metrics',
     'GET /openapi.json',
     'GET /docs',
+    'GET /',
+    'GET /dashboard',
+    'GET /dashboard/',
+    'GET /dashboard/{file}',
   ];
   assert.deepEqual([...listed].sort(), [...expected].sort());
   for (const entry of listed) {

@@ -14,9 +14,37 @@ export function outputUrl(publicBaseUrl: string, path: string): string {
   return `${publicBaseUrl.replace(/\/+$/, '')}/${path}`;
 }
 
+/**
+ * The browser preview of a run (the render service's MJPEG stream, keyed by run id), or null
+ * when no preview base is configured.
+ */
+export function previewUrl(previewBaseUrl: string, runId: string): string | null {
+  if (!previewBaseUrl) return null;
+  return `${previewBaseUrl.replace(/\/+$/, '')}/runs/${encodeURIComponent(runId)}/preview.mjpeg`;
+}
+
+/** Where clients reach a run's outputs: RTSP for players, HTTP for the browser preview. */
+export interface OutputBases {
+  rtsp: string;
+  preview: string;
+}
+
+/** The `output` object of a run's JSON. */
+export function outputJson(
+  bases: OutputBases,
+  runId: string,
+  path: string,
+): { path: string; rtspUrl: string; previewUrl: string | null } {
+  return {
+    path,
+    rtspUrl: outputUrl(bases.rtsp, path),
+    previewUrl: previewUrl(bases.preview, runId),
+  };
+}
+
 const iso = (d: Date | null): string | null => (d ? d.toISOString() : null);
 
-export function runToJson(run: Run, publicBaseUrl: string): RunJson {
+export function runToJson(run: Run, bases: OutputBases): RunJson {
   const path = outputPathOf(run);
   const s = run.source;
   return {
@@ -32,7 +60,7 @@ export function runToJson(run: Run, publicBaseUrl: string): RunJson {
       realtime: s.realtime ?? true,
       rtspTransport: s.rtspTransport ?? 'tcp',
     },
-    output: { path, rtspUrl: outputUrl(publicBaseUrl, path) },
+    output: outputJson(bases, run.id, path),
     nodeId: run.nodeId,
     attempts: run.attempts,
     restarts: run.restarts,

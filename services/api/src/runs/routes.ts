@@ -1,14 +1,19 @@
 import { newId, pipelines, runTransitions, runs, type Run } from '@sie/db';
-import { NotFoundError } from '@sie/errors';
+import { NotFoundError, SourceInvalidError } from '@sie/errors';
 import { recordRunCreated } from '@sie/lifecycle';
 import { parseSourceUrl } from '@sie/media';
 import { and, asc, desc, eq, inArray, notInArray, sql, type SQL } from 'drizzle-orm';
 import type { RouteContext } from '../context.js';
-import { ConflictError, ReferenceNotFoundError, RequestInvalidError } from '../errors.js';
+import {
+  ConflictError,
+  ReferenceNotFoundError,
+  RequestInvalidError,
+  SourceFieldInvalidError,
+} from '../errors.js';
 import { errorSchema } from '../http/error-schema.js';
 import { addRoute } from '../http/route.js';
 import { tenantOf } from '../http/tenant.js';
-import { outputUrl, runToJson, transitionToJson } from './json.js';
+import { outputJson, runToJson, transitionToJson } from './json.js';
 import {
   createRunSchema,
   listRunsQuerySchema,
@@ -25,7 +30,7 @@ const TAG = 'runs';
 export function registerRunRoutes(ctx: RouteContext): void {
   const { app, catalog, config, db } = ctx;
   const tenantDefault = config.tenants.default;
-  const baseUrl = config.rtsp.publicBaseUrl;
+  const bases = { rtsp: config.rtsp.publicBaseUrl, preview: config.dashboard.previewBaseUrl };
   const notFound = { description: 'No such run in this tenant', schema: errorSchema };
 
   addRoute(
@@ -56,10 +61,16 @@ export function registerRunRoutes(ctx: RouteContext): void {
     async (req, reply, { body }) => {
       const tenantId = tenantOf(req, tenantDefault);
       // Checked here so a bad URL is refused now; the ingest stage checks it again on its node.
-      parseSourceUrl(body.source.url, {
-        mediaRoot: config.mediaRoot,
-        allowDevices: config.allowDevices,
-      });
+      try {
+        parseSourceUrl(body.source.url, {
+          mediaRoot: config.mediaRoot,
+          allowDevices: config.allowDevices,
+        });
+      } catch (err) {
+        throw err instanceof SourceInvalidError
+          ? new SourceFieldInvalidError('source.url', err)
+          : err;
+      }
       const id = newId('run');
       const path = body.output.path ?? id;
       await db.transaction(async (tx) => {
@@ -100,7 +111,7 @@ export function registerRunRoutes(ctx: RouteContext): void {
       return reply
         .code(202)
         .header('location', `/v1/runs/${id}`)
-        .send({ id, status: 'init_startup', output: { path, rtspUrl: outputUrl(baseUrl, path) } });
+        .send({ id, status: 'init_startup', output: outputJson(bases, id, path) });
     },
   );
 
@@ -146,7 +157,7 @@ export function registerRunRoutes(ctx: RouteContext): void {
       const page = rows.slice(0, query.limit);
       const more = rows.length > query.limit;
       return {
-        items: page.map((r) => runToJson(r, baseUrl)),
+        items: page.map((r) => ({ ...runToJson(r, bases), live: ctx.live.get(r.id) })),
         nextCursor: more ? (page[page.length - 1]?.id ?? null) : null,
       };
     },
@@ -167,7 +178,7 @@ export function registerRunRoutes(ctx: RouteContext): void {
     },
     async (req, _reply, { params }) => {
       const run = await findRun(ctx, tenantOf(req, tenantDefault), params.id ?? '');
-      return { ...runToJson(run, baseUrl), live: ctx.live.get(run.id) };
+      return { ...runToJson(run, bases), live: ctx.live.get(run.id) };
     },
   );
 

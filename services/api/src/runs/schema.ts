@@ -29,6 +29,14 @@ export const listRunsQuerySchema = z.strictObject({
   cursor: idSchema.optional().describe('nextCursor of the previous page'),
 });
 
+/** Where the annotated output is: RTSP for players, the MJPEG preview for browsers. */
+const outputJsonSchema = z.object({
+  path: z.string(),
+  rtspUrl: z.string(),
+  /** The render service's browser preview (`dashboard.previewBaseUrl`); null when not configured. */
+  previewUrl: z.string().nullable(),
+});
+
 const reasonSchema = z.object({ code: z.string(), message: z.string() });
 
 export const runJsonSchema = z.object({
@@ -47,7 +55,7 @@ export const runJsonSchema = z.object({
     realtime: z.boolean(),
     rtspTransport: z.enum(['tcp', 'udp']),
   }),
-  output: z.object({ path: z.string(), rtspUrl: z.string() }),
+  output: outputJsonSchema,
   nodeId: z.string().nullable(),
   attempts: z.number().int(),
   restarts: z.number().int(),
@@ -77,7 +85,8 @@ export const runDetailJsonSchema = runJsonSchema.extend({
 });
 
 export const runListJsonSchema = z.object({
-  items: z.array(runJsonSchema),
+  /** Each with its live figures, as `GET /v1/runs/:id` (a dashboard polls one list). */
+  items: z.array(runDetailJsonSchema),
   /** Pass as `cursor` for the next page; null on the last one. */
   nextCursor: z.string().nullable(),
 });
@@ -85,7 +94,7 @@ export const runListJsonSchema = z.object({
 export const runCreatedJsonSchema = z.object({
   id: z.string(),
   status: z.enum(RUN_STATUSES),
-  output: z.object({ path: z.string(), rtspUrl: z.string() }),
+  output: outputJsonSchema,
 });
 
 export const transitionJsonSchema = z.object({
