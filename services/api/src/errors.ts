@@ -75,3 +75,17 @@ export class ReferenceNotFoundError extends SieError {
     return { resource: this.resource, id: this.id, field: this.field };
   }
 }
+
+/**
+ * The run's pipeline takes event snapshots but this one is not on disk: the render service writes
+ * it a moment after the event (or retention removed it already). Try again shortly.
+ */
+export class SnapshotNotReadyError extends SieError {
+  readonly code = 'snapshot_not_ready';
+  constructor(readonly eventId: string) {
+    super(`the snapshot of event ${JSON.stringify(eventId)} is not available (yet)`);
+  }
+  override details(): Record<string, string> {
+    return { eventId: this.eventId };
+  }
+}

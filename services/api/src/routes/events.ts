@@ -1,9 +1,8 @@
 import { runEventsSubject, type Bus } from '@sie/bus';
 import { Event } from '@sie/contracts';
-import { runs, type Db } from '@sie/db';
+import type { Db } from '@sie/db';
 import { NotFoundError, UnavailableError } from '@sie/errors';
 import { idSchema } from '@sie/pipeline';
-import { eq } from 'drizzle-orm';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { RequestInvalidError } from '../errors.js';
@@ -13,6 +12,7 @@ import type { RouteCatalog } from '../http/route.js';
 import { tenantOf } from '../http/tenant.js';
 import { SseStreams } from '../http/sse.js';
 import { parseInput } from '../http/validate.js';
+import { runSnapshotInfo } from './snapshots.js';
 
 /** The JetStream stream the rules service publishes events to (`sie.evt.>`). */
 export const EVENTS_STREAM = 'SIE_EVENTS';
@@ -94,7 +94,8 @@ export function registerEventsRoute(
     summary: "The run's rule events (Server-Sent Events), live and resumable",
     description:
       'Events are `event: event`, JSON data (id, ruleId, kind, captureTimeMs, frameSeq, trackIds, ' +
-      'counts, message, objects), `id` = the stream sequence. Reconnect with `Last-Event-ID` to ' +
+      'counts, message, objects, and `snapshotUrl` when the pipeline takes snapshots), `id` = ' +
+      'the stream sequence. Reconnect with `Last-Event-ID` to ' +
       'resume after it; `?since=` replays history first.',
     tag: 'runs',
     tenant: true,
@@ -112,11 +113,9 @@ export function registerEventsRoute(
     const tenantId = tenantOf(req, deps.defaultTenant);
     const lastId = req.headers['last-event-id'];
     const start = startOf(Array.isArray(lastId) ? lastId[0] : lastId, query.since);
-    const [owner] = await deps.db
-      .select({ tenantId: runs.tenantId })
-      .from(runs)
-      .where(eq(runs.id, runId));
+    const owner = await runSnapshotInfo(deps.db, runId);
     if (owner && owner.tenantId !== tenantId) throw new NotFoundError('run', runId);
+    const snapshots = owner?.snapshots ?? false;
     let consumer;
     try {
       consumer = await deps.bus.nc.jetstream().consumers.get(EVENTS_STREAM, {
@@ -132,7 +131,7 @@ export function registerEventsRoute(
       for await (const m of messages) {
         let json;
         try {
-          json = eventToJson(Event.decode(m.data));
+          json = eventToJson(Event.decode(m.data), { snapshots });
         } catch {
           continue;
         }

@@ -113,5 +113,8 @@ export function signV4(input: SignV4Input): SignV4Result {
 
 /** `YYYYMMDDTHHMMSSZ` of a time. */
 export function amzDateOf(date: Date): string {
-  return date.toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
+  return date
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d{3}/, '');
 }
