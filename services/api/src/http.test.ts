@@ -726,6 +726,7 @@ test('the OpenAPI document lists every route, and only routes that exist', async
     'POST /v1/runs/{id}/stop',
     'GET /v1/runs/{id}/detections',
     'GET /v1/runs/{id}/events',
+    'GET /v1/runs/{id}/events/{eventId}/snapshot',
     'POST /v1/predict',
     'POST /v1/sources/probe',
     'GET /healthz',
