@@ -39,6 +39,8 @@ interface FrameShapes {
 }
 
 const RECENT_OVERLAYS = 64;
+/** Snapshots of a run waiting for their turn; a burst beyond it is skipped (and counted). */
+const MAX_IN_FLIGHT = 32;
 
 /** A frame's identity: a restarted ingest starts its seqs at 1 again, in a new ring. */
 const frameKey = (f: FrameRef): string => `${f.store}:${f.seq}:${f.captureTimeMs}`;
@@ -105,6 +107,12 @@ export class EventSnapshots {
 
   private onEvent(e: Event): void {
     if (this.stopped) return;
+    if (this.inFlight.size >= MAX_IN_FLIGHT) {
+      // Each waiting snapshot holds a whole frame: a storm of events must not grow memory.
+      this.deps.metrics.error();
+      this.deps.logger.warn({ run: this.runId, event: e.id }, 'snapshots behind: event skipped');
+      return;
+    }
     // Read now, before the ring reuses the slot; draw once the frame's overlay is here.
     let frame: Raster | undefined;
     if (e.frame && e.frame.width > 0) {
