@@ -31,6 +31,7 @@ import { findFreePort } from '@sie/infra';
 import { asset } from './support/env.js';
 import { FakeS3 } from './support/fake-s3.js';
 import {
+  type Node,
   startNode,
   startScheduler,
   startStack,
@@ -50,6 +51,7 @@ let work: string;
 let snapDir: string;
 let captureRoot: string;
 let s3: FakeS3;
+let node: Node;
 
 before(async () => {
   work = mkdtempSync(join(tmpdir(), 'sie-snapshots-'));
@@ -59,11 +61,12 @@ before(async () => {
   s3 = await FakeS3.start(S3_KEY_ID, S3_SECRET, 'eu-test-1');
   stack = await startStack();
   const shared = { SIE_SNAPSHOT_DIR: snapDir, SIE_CAPTURE__ROOT_DIR: captureRoot };
-  await startNode(stack, `snap-${process.pid}`, {
+  node = await startNode(stack, `snap-${process.pid}`, {
     ...shared,
     SIE_SNAPSHOTS__SWEEP_INTERVAL_MS: '1000',
     CAPTURE_TEST_KEY_ID: S3_KEY_ID,
     CAPTURE_TEST_SECRET: S3_SECRET,
+    CAPTURE_WRONG_SECRET: 'not the secret',
   });
   await startScheduler(stack, 'snap-scheduler');
   const httpPort = await findFreePort();
@@ -495,3 +498,49 @@ test(
     assert.ok(s3.accepted >= 4 * 3, `${s3.accepted} signed PUTs`);
   },
 );
+
+test('capture failures are counted and logged; the run goes on', { timeout: 300_000 }, async () => {
+  const metric = async (): Promise<number> => {
+    const text = await (await fetch(`http://127.0.0.1:${node.render.opsPort}/metrics`)).text();
+    // Every sample carries the service's default labels (service, node).
+    const line = text.split('\n').find((l) => /^sie_render_capture_errors_total[{ ]/.test(l));
+    return line ? Number(line.split(' ').at(-1)) : 0;
+  };
+  const before = await metric();
+  const runId = await startVtestRun({
+    capture: {
+      enabled: true,
+      everyNthFrame: 5,
+      destination: {
+        type: 's3',
+        endpoint: s3.url,
+        bucket: 'refused',
+        region: 'eu-test-1',
+        accessKeyIdEnv: 'CAPTURE_TEST_KEY_ID',
+        secretAccessKeyEnv: 'CAPTURE_WRONG_SECRET',
+      },
+    },
+  });
+  try {
+    await until('capture errors', async () => (await metric()) >= before + 3, 120_000, 500);
+  } catch (err) {
+    const run = await call('GET', `/v1/runs/${runId}`);
+    const text = await (await fetch(`http://127.0.0.1:${node.render.opsPort}/metrics`)).text();
+    throw new Error(
+      `${(err as Error).message}\nrun: ${JSON.stringify(run.body)}\nrejected: ${s3.rejected.slice(-3).join('; ')}\n` +
+        text
+          .split('\n')
+          .filter((l) => l.includes('capture'))
+          .join('\n') +
+        `\n${node.render.output().slice(-1500)}`,
+    );
+  }
+  assert.ok(
+    s3.rejected.some((r) => r.startsWith('/refused/') && r.endsWith('signature mismatch')),
+    s3.rejected.join('\n'),
+  );
+  assert.ok(![...s3.objects.keys()].some((k) => k.startsWith('/refused/')), 'nothing stored');
+  const run = await call('GET', `/v1/runs/${runId}`);
+  assert.equal(run.body.status, 'active', JSON.stringify(run.body));
+  await stopRun(runId);
+});
