@@ -141,6 +141,12 @@ function serviceEnv(
   }
   const ops = { SIE_OPS__PORT: String(config.opsPorts[name]), SIE_OPS__HOST: HOST };
   const nats = { NATS_URL: input.natsUrl };
+  // Render writes event snapshots (and local capture datasets) that the API serves and checks:
+  // both name the same folders, under the stack's data folder.
+  const media = {
+    SIE_SNAPSHOT_DIR: join(config.dataDir, 'snapshots'),
+    SIE_CAPTURE__ROOT_DIR: join(config.dataDir, 'capture'),
+  };
   const own: Record<ServiceName, Record<string, string>> = {
     api: {
       ...nats,
@@ -149,6 +155,7 @@ function serviceEnv(
       SIE_INFERENCE_URL: grpcAddress(config),
       // Uploaded models are stored under the stack's data folder.
       SIE_DATA_DIR: config.dataDir,
+      ...media,
     },
     // The scheduler loads a run's model on the node's inference service before starting it.
     scheduler: { ...nats, DATABASE_URL: input.databaseUrl, SIE_INFERENCE_URL: grpcAddress(config) },
@@ -156,7 +163,7 @@ function serviceEnv(
     inference: { SIE_GRPC__PORT: String(config.ports.grpc), SIE_GRPC__HOST: HOST },
     ingest: { ...nats, SIE_INFERENCE_URL: grpcAddress(config) },
     rules: { ...nats },
-    render: { ...nats, SIE_RTSP_PUBLISH_URL: rtspUrl(config) },
+    render: { ...nats, SIE_RTSP_PUBLISH_URL: rtspUrl(config), ...media },
   };
   return {
     env: { ...common, ...ops, ...own[name] },

@@ -172,6 +172,8 @@ test('process table: what each service reads from its environment', () => {
     SIE_HTTP__PORT: '8080',
     SIE_INFERENCE_URL: '127.0.0.1:15051',
     SIE_DATA_DIR: '/repo/.data',
+    SIE_SNAPSHOT_DIR: '/repo/.data/snapshots',
+    SIE_CAPTURE__ROOT_DIR: '/repo/.data/capture',
   });
   assert.equal(row(rows, 'scheduler').env['DATABASE_URL'], db);
   assert.equal(row(rows, 'scheduler').env['SIE_INFERENCE_URL'], '127.0.0.1:15051');
@@ -182,6 +184,7 @@ test('process table: what each service reads from its environment', () => {
   assert.equal(row(rows, 'ingest').env['SIE_INFERENCE_URL'], '127.0.0.1:15051');
   assert.equal(row(rows, 'ingest').env['NATS_URL'], 'nats://127.0.0.1:4222');
   assert.equal(row(rows, 'render').env['SIE_RTSP_PUBLISH_URL'], 'rtsp://127.0.0.1:18554');
+  assert.equal(row(rows, 'render').env['SIE_SNAPSHOT_DIR'], '/repo/.data/snapshots');
   assert.equal(row(rows, 'rtsp').env['SIE_RTSP_PORT'], '18554');
   assert.equal(row(rows, 'rtsp').env['SIE_RTSP_HOST'], '127.0.0.1');
   assert.equal(row(rows, 'rtsp').env['SIE_RTSP_OPS_PORT'], '9107');

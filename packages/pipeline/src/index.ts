@@ -23,3 +23,13 @@ export type { Point } from './geometry.js';
 export { ZONE_RULE_KINDS, ruleParamSchemas } from './rule-params.js';
 export type { RuleParamSchemas, RuleParams } from './rule-params.js';
 export { toPipelineSpec, toSourceSpec } from './wire.js';
+export {
+  absoluteDirSchema,
+  captureDestinationSchema,
+  captureSchema,
+  isUnderRoot,
+  localDestinationSchema,
+  s3DestinationSchema,
+  snapshotsSchema,
+} from './media-outputs.js';
+export type { CaptureConfig, CaptureDestinationConfig, SnapshotsConfig } from './media-outputs.js';

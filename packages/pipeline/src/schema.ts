@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { captureSchema, snapshotsSchema } from './media-outputs.js';
 import { checkRules } from './rules-check.js';
 
 const ID = /^[A-Za-z0-9_-]{1,128}$/;
@@ -77,6 +78,10 @@ export const pipelineConfigSchema = z
     rules: z.array(ruleSchema).max(200).default([]),
     style: styleSchema.prefault({}),
     retry: retryPolicySchema.prefault({}),
+    /** A JPEG of the annotated frame of each event (off by default). */
+    snapshots: snapshotsSchema.prefault({}),
+    /** Sampled frames and detections written as a dataset (off by default). */
+    capture: captureSchema.prefault({}),
   })
   // Cross-field checks (polygons, zone/line references, per-kind params), each with its own path.
   .superRefine(checkRules, { when: () => true });

@@ -14,6 +14,9 @@ export function toPipelineSpec(modelId: string, config: PipelineConfig): Pipelin
     outputFps: config.outputFps,
     retry: { ...config.retry },
     rulesJson: JSON.stringify({ zones, lines, rules, style }),
+    // Absent when off, so stages and older nodes see nothing new for pipelines without them.
+    snapshotsJson: config.snapshots.enabled ? JSON.stringify(config.snapshots) : '',
+    captureJson: config.capture.enabled ? JSON.stringify(config.capture) : '',
   };
 }
 

@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import multipart from '@fastify/multipart';
 import type { Bus } from '@sie/bus';
 import type { Db } from '@sie/db';
@@ -23,6 +24,7 @@ import { registerPredictRoute } from './predict/routes.js';
 import { registerProbeRoute } from './probe/routes.js';
 import { registerDetectionsRoute } from './routes/detections.js';
 import { registerEventsRoute } from './routes/events.js';
+import { registerSnapshotRoute } from './routes/snapshots.js';
 import { registerRunRoutes } from './runs/routes.js';
 import { registerSourceRoutes } from './sources/routes.js';
 
@@ -91,6 +93,11 @@ export async function buildApiApp(deps: ApiDeps): Promise<FastifyInstance> {
   registerEventsRoute(app, catalog, {
     bus: deps.bus,
     db: deps.db,
+    defaultTenant: config.tenants.default,
+  });
+  registerSnapshotRoute(app, catalog, {
+    db: deps.db,
+    dir: resolve(config.snapshotDir),
     defaultTenant: config.tenants.default,
   });
   registerPredictRoute(ctx);

@@ -55,6 +55,17 @@ export const apiConfigSchema = z.strictObject({
       default: idSchema.default('default'),
     })
     .prefault({}),
+  /**
+   * Event snapshots written by the render service (`<dir>/<tenant>/<run>/<eventId>.jpg`), served
+   * by GET /v1/runs/:id/events/:eventId/snapshot; the render service's `snapshotDir`.
+   */
+  snapshotDir: z.string().min(1).default('.data/snapshots'),
+  capture: z
+    .strictObject({
+      /** A pipeline's local capture directory must lie under this root (render checks again). */
+      rootDir: z.string().min(1).default('.data/capture'),
+    })
+    .prefault({}),
   /** When set, file sources must lie under this directory. */
   mediaRoot: z.string().min(1).optional(),
   /** Accepts V4L2 capture devices as sources (probe and runs); each node has its own switch too. */

@@ -87,3 +87,17 @@ export class SourceFieldInvalidError extends SourceInvalidError {
     this.issues = [{ path: field, message: err.message }];
   }
 }
+
+/**
+ * The run's pipeline takes event snapshots but this one is not on disk: the render service writes
+ * it a moment after the event (or retention removed it already). Try again shortly.
+ */
+export class SnapshotNotReadyError extends SieError {
+  readonly code = 'snapshot_not_ready';
+  constructor(readonly eventId: string) {
+    super(`the snapshot of event ${JSON.stringify(eventId)} is not available (yet)`);
+  }
+  override details(): Record<string, string> {
+    return { eventId: this.eventId };
+  }
+}

@@ -1,7 +1,13 @@
 import type { Event } from '@sie/contracts';
 
-/** The JSON form of a rule event served over HTTP (`sie.v1.Event` with stable field names). */
-export function eventToJson(e: Event): Record<string, unknown> {
+/**
+ * The JSON form of a rule event served over HTTP (`sie.v1.Event` with stable field names). With
+ * `snapshots` (the run's pipeline takes them) it links the event's snapshot as `snapshotUrl`.
+ */
+export function eventToJson(
+  e: Event,
+  options: { snapshots?: boolean } = {},
+): Record<string, unknown> {
   const r = (v: number): number => Math.round(v * 10) / 10;
   return {
     id: e.id,
@@ -20,5 +26,6 @@ export function eventToJson(e: Event): Record<string, unknown> {
       box: x.box ? [r(x.box.x1), r(x.box.y1), r(x.box.x2), r(x.box.y2)] : undefined,
       ...(x.trackId ? { trackId: x.trackId } : {}),
     })),
+    ...(options.snapshots ? { snapshotUrl: `/v1/runs/${e.runId}/events/${e.id}/snapshot` } : {}),
   };
 }

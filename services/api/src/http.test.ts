@@ -805,6 +805,7 @@ test('the OpenAPI document lists every route, and only routes that exist', async
     'GET /v1/runs/{id}/detections',
     'GET /v1/runs/{id}/events',
     'GET /v1/events',
+    'GET /v1/runs/{id}/events/{eventId}/snapshot',
     'POST /v1/predict',
     'POST /v1/sources/probe',
     'GET /v1/sources/discover',

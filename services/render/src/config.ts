@@ -51,6 +51,29 @@ export const renderConfigSchema = z.strictObject({
     .prefault({}),
   /** ffmpeg gets SIGKILL this long after its stdin closed on stop. */
   killGraceMs: ms().default(2000),
+  /**
+   * Event snapshots: `<snapshotDir>/<tenant>/<run>/<eventId>.jpg`. The API reads the same
+   * directory (its `snapshotDir`), so both default to the same path on one node.
+   */
+  snapshotDir: z.string().min(1).default('.data/snapshots'),
+  snapshots: z
+    .strictObject({
+      /** Retention (count and age of each run's snapshots) is also enforced this often. */
+      sweepIntervalMs: ms().default(60_000),
+      /** How long a snapshot waits for the overlay of its event's frame. */
+      overlayWaitMs: ms().default(2000),
+    })
+    .prefault({}),
+  capture: z
+    .strictObject({
+      /** Local capture directories of pipelines must lie under this root (the API checks too). */
+      rootDir: z.string().min(1).default('.data/capture'),
+      /** Sampled frames waiting for their writes per run; more are skipped (and counted). */
+      maxPending: z.number().int().positive().max(1000).default(8),
+    })
+    .prefault({}),
+  /** JPEG encoders (ffmpeg processes) running at once for snapshots and capture. */
+  jpegConcurrency: z.number().int().positive().max(16).default(2),
   preview: z
     .strictObject({
       enabled: z.boolean().default(true),

@@ -30,6 +30,10 @@ export class RenderMetrics {
   readonly e2eLatencyMs: Histogram<'run'>;
   readonly activeRuns: Gauge;
   readonly previewClients: Gauge;
+  readonly snapshotsWritten: Counter;
+  readonly snapshotErrors: Counter;
+  readonly captureFrames: Counter<'destination'>;
+  readonly captureErrors: Counter;
 
   constructor(registry: Registry) {
     const registers = [registry];
@@ -78,6 +82,27 @@ export class RenderMetrics {
     this.previewClients = new Gauge({
       name: 'sie_render_preview_clients',
       help: 'Browser preview connections open',
+      registers,
+    });
+    this.snapshotsWritten = new Counter({
+      name: 'sie_render_snapshots_written_total',
+      help: 'Event snapshots (JPEG of the annotated frame) written',
+      registers,
+    });
+    this.snapshotErrors = new Counter({
+      name: 'sie_render_snapshot_errors_total',
+      help: 'Event snapshots that could not be made or written',
+      registers,
+    });
+    this.captureFrames = new Counter({
+      name: 'sie_render_capture_frames_total',
+      help: 'Frames written to a capture dataset, by destination type',
+      labelNames: ['destination'],
+      registers,
+    });
+    this.captureErrors = new Counter({
+      name: 'sie_render_capture_errors_total',
+      help: 'Sampled frames not captured (unreadable, writer behind, destination failed)',
       registers,
     });
   }

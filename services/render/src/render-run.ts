@@ -13,7 +13,9 @@ import {
   type Tracer,
 } from '@sie/telemetry';
 import { resizeNearest, type Raster } from './draw.js';
+import type { FrameCapture } from './capture/frame-capture.js';
 import { SupervisedEncoder } from './encoder.js';
+import type { EventSnapshots } from './event-snapshots.js';
 import type { RenderRunMetrics } from './metrics.js';
 import { drawShapes, makeSlate, type DrawStyle } from './overlay.js';
 import type { RunPreview } from './preview.js';
@@ -41,6 +43,10 @@ export interface RenderRunDeps {
   preview: RunPreview | undefined;
   /** Spans `render.frame` (children of the frame's overlay or detections); global by default. */
   tracer?: Tracer;
+  /** Event snapshots, when the pipeline has them on. */
+  snapshots?: EventSnapshots | undefined;
+  /** Dataset capture, when the pipeline has it on. */
+  capture?: FrameCapture | undefined;
 }
 
 /** The output of a run: the RTSP URL it publishes to, its size and rate. */
@@ -200,9 +206,11 @@ export class RenderRun {
         this.onOverlay(o, msg.traceContext),
       ),
       bus.subscribe(detectionsSubject(runId), FrameDetections, (d, msg) => {
+        this.deps.capture?.onDetections(d);
         if (d.frame) this.onFrame(d.frame, msg.traceContext, false);
       }),
     );
+    this.deps.snapshots?.start();
     if (this.fpsKnown && this.width !== undefined && this.height !== undefined) {
       this.startEncoder(this.width, this.height);
     }
@@ -214,13 +222,24 @@ export class RenderRun {
     this.stopped = true;
     clearTimeout(this.timer);
     for (const s of this.subs.splice(0)) s.unsubscribe();
-    await Promise.all([this.encoder?.stop(), this.deps.preview?.close()]);
+    await Promise.all([
+      this.encoder?.stop(),
+      this.deps.preview?.close(),
+      this.deps.snapshots?.stop(),
+      this.deps.capture?.stop(),
+    ]);
     if (this.latestRef) this.deps.readers.release(this.latestRef.store);
     this.frameSpan?.end();
     this.frameSpan = undefined;
   }
 
+  /** The newest annotated live frame (what the output shows), if one was drawn yet. */
+  latestAnnotated(): Raster | undefined {
+    return this.hasLive ? this.canvas : undefined;
+  }
+
   private onOverlay(o: Overlay, ctx: Context): void {
+    this.deps.snapshots?.onOverlay(o);
     this.shapes = o.shapes;
     this.shapesFrame = o.frame ? { width: o.frame.width, height: o.frame.height } : undefined;
     this.shapesChanged = true;

@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import type { Bus } from '@sie/bus';
 import type { RunSpec } from '@sie/contracts';
 import { InvalidArgumentError } from '@sie/errors';
@@ -5,9 +6,16 @@ import { FrameStoreReaders } from '@sie/framestore';
 import { StageRunHost } from '@sie/service-kit';
 import type { Logger, Registry } from '@sie/telemetry';
 import type { RenderConfig } from './config.js';
+import type { Raster } from './draw.js';
+import { captureSchema, snapshotsSchema } from '@sie/pipeline';
+import { createDestination } from './capture/destinations.js';
+import { FrameCapture } from './capture/frame-capture.js';
+import { EventSnapshots } from './event-snapshots.js';
+import { Limiter } from './jpeg.js';
 import { RenderMetrics } from './metrics.js';
 import { PreviewServer, RunPreview } from './preview.js';
-import { RenderRun, outputUrlOf } from './render-run.js';
+import { RenderRun, outputUrlOf, styleOf } from './render-run.js';
+import { SnapshotStore } from './snapshot-store.js';
 
 /**
  * The render service of a node: holds runs for the scheduler (StageRunHost) and gives each its
@@ -20,6 +28,9 @@ export class RenderService {
   private readonly readers: FrameStoreReaders;
   private readonly host: StageRunHost;
   private readonly previewServer: PreviewServer | undefined;
+  private readonly snapshotStore: SnapshotStore;
+  private readonly jpegLimiter: Limiter;
+  private sweepTimer: NodeJS.Timeout | undefined;
   previewPort: number | undefined;
   previewError: string | undefined;
 
@@ -30,6 +41,8 @@ export class RenderService {
     registry: Registry,
   ) {
     this.metrics = new RenderMetrics(registry);
+    this.snapshotStore = new SnapshotStore(resolve(config.snapshotDir));
+    this.jpegLimiter = new Limiter(config.jpegConcurrency);
     this.readers = new FrameStoreReaders(config.frameStoreDir);
     this.host = new StageRunHost(
       {
@@ -71,6 +84,13 @@ export class RenderService {
       }
     }
     this.host.start();
+    // Retention by age needs a clock of its own: a run without new events writes nothing.
+    this.sweepTimer = setInterval(() => {
+      this.snapshotStore.sweep(Date.now()).catch((err: unknown) => {
+        this.logger.warn({ err }, 'snapshot sweep failed');
+      });
+    }, this.config.snapshots.sweepIntervalMs);
+    this.sweepTimer.unref();
   }
 
   runIds(): string[] {
@@ -78,6 +98,7 @@ export class RenderService {
   }
 
   async close(): Promise<void> {
+    clearInterval(this.sweepTimer);
     await this.host.close();
     await this.previewServer?.close();
     this.readers.closeAll();
@@ -102,7 +123,9 @@ export class RenderService {
           (delta) => this.metrics.previewClients.inc(delta),
         )
       : undefined;
-    const r = new RenderRun(
+    const snapshots = this.snapshotsOf(run, () => r.latestAnnotated());
+    const capture = this.captureOf(run);
+    const r: RenderRun = new RenderRun(
       run,
       {
         rtspPublishUrl: c.rtspPublishUrl,
@@ -124,6 +147,8 @@ export class RenderService {
         metrics: this.metrics.forRun(run.runId),
         logger: this.logger,
         preview,
+        snapshots,
+        capture,
       },
     );
     this.runs.set(run.runId, r);
@@ -137,6 +162,90 @@ export class RenderService {
     return Promise.resolve();
   }
 
+  /** The run's event snapshots, when its pipeline turns them on. */
+  private snapshotsOf(
+    run: RunSpec,
+    latestAnnotated: () => Raster | undefined,
+  ): EventSnapshots | undefined {
+    const json = run.pipeline?.snapshotsJson;
+    if (!json) return undefined;
+    const parsed = snapshotsSchema.safeParse(parseJson(json));
+    if (!parsed.success) {
+      throw new InvalidArgumentError(`bad snapshots settings: ${parsed.error.message}`, 'pipeline');
+    }
+    if (!parsed.data.enabled) return undefined;
+    const p = run.pipeline;
+    const c = this.config;
+    return new EventSnapshots(
+      run.tenantId,
+      run.runId,
+      parsed.data,
+      {
+        style: styleOf(run, c.style),
+        outputSize:
+          p && p.outputWidth > 0 && p.outputHeight > 0
+            ? { width: p.outputWidth, height: p.outputHeight }
+            : undefined,
+        overlayWaitMs: c.snapshots.overlayWaitMs,
+      },
+      {
+        bus: this.bus,
+        readers: this.readers,
+        store: this.snapshotStore,
+        limiter: this.jpegLimiter,
+        metrics: {
+          written: () => this.metrics.snapshotsWritten.inc(),
+          error: () => this.metrics.snapshotErrors.inc(),
+        },
+        logger: this.logger,
+        latestAnnotated,
+      },
+    );
+  }
+
+  /**
+   * The run's dataset capture, when its pipeline turns it on. A destination this node cannot
+   * build (a directory outside its root, credentials missing) is logged and counted; the run goes
+   * on without capture.
+   */
+  private captureOf(run: RunSpec): FrameCapture | undefined {
+    const json = run.pipeline?.captureJson;
+    if (!json) return undefined;
+    const parsed = captureSchema.safeParse(parseJson(json));
+    if (!parsed.success) {
+      throw new InvalidArgumentError(`bad capture settings: ${parsed.error.message}`, 'pipeline');
+    }
+    const config = parsed.data;
+    if (!config.enabled || !config.destination) return undefined;
+    let destination;
+    try {
+      destination = createDestination(config.destination, {
+        rootDir: this.config.capture.rootDir,
+        env: process.env,
+      });
+    } catch (err) {
+      this.metrics.captureErrors.inc();
+      this.logger.error({ err, run: run.runId }, 'capture off for this run');
+      return undefined;
+    }
+    return new FrameCapture(
+      run.runId,
+      config,
+      run.pipeline?.modelId ?? '',
+      {
+        destination,
+        readers: this.readers,
+        limiter: this.jpegLimiter,
+        metrics: {
+          frame: (d) => this.metrics.captureFrames.inc({ destination: d }),
+          error: () => this.metrics.captureErrors.inc(),
+        },
+        logger: this.logger,
+      },
+      this.config.capture.maxPending,
+    );
+  }
+
   private async stopRun(runId: string): Promise<void> {
     const r = this.runs.get(runId);
     if (!r) return;
@@ -145,5 +254,13 @@ export class RenderService {
     this.metrics.activeRuns.set(this.runs.size);
     await r.stop();
     r.deps.metrics.remove();
+  }
+}
+
+function parseJson(json: string): unknown {
+  try {
+    return JSON.parse(json);
+  } catch {
+    return undefined;
   }
 }

@@ -64,6 +64,8 @@ const spec = (runId: string, rulesJson = RULES): RunSpec => ({
     outputFps: 0,
     retry: undefined,
     rulesJson,
+    snapshotsJson: '',
+    captureJson: '',
   },
   source: undefined,
   outputPath: runId,

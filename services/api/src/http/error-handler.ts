@@ -26,6 +26,7 @@ const STATUS_BY_CODE: Record<string, number> = {
   image_invalid: 400,
   not_found: 404,
   model_not_found: 404,
+  snapshot_not_ready: 404,
   conflict: 409,
   illegal_transition: 409,
   stale_run: 409,

@@ -1,9 +1,11 @@
 import { NotFoundError } from '@sie/errors';
 import { models, newId, pipelines, type Pipeline } from '@sie/db';
 import type { DbTx } from '@sie/lifecycle';
+import { isUnderRoot } from '@sie/pipeline';
 import { and, desc, eq, isNull, sql } from 'drizzle-orm';
+import { resolve } from 'node:path';
 import type { RouteContext } from '../context.js';
-import { ReferenceNotFoundError } from '../errors.js';
+import { ReferenceNotFoundError, RequestInvalidError } from '../errors.js';
 import { errorSchema } from '../http/error-schema.js';
 import { addRoute } from '../http/route.js';
 import { tenantOf } from '../http/tenant.js';
@@ -12,9 +14,23 @@ import {
   pipelineJsonSchema,
   pipelineListJsonSchema,
   pipelineToJson,
+  type PipelineBody,
 } from './schema.js';
 
 const TAG = 'pipelines';
+
+/** A local capture directory must lie under the node's capture root (absolute, no `..`: schema). */
+function checkCaptureDir(body: PipelineBody, captureRoot: string): void {
+  const d = body.config.capture.destination;
+  if (d?.type === 'local' && !isUnderRoot(d.dir, captureRoot)) {
+    throw new RequestInvalidError([
+      {
+        path: 'config.capture.destination.dir',
+        message: `must lie under the capture root ${captureRoot}`,
+      },
+    ]);
+  }
+}
 
 /**
  * Checks that the model exists in the tenant and holds a share lock on it until the transaction
@@ -32,6 +48,7 @@ async function lockModel(tx: DbTx, tenantId: string, modelId: string): Promise<v
 export function registerPipelineRoutes(ctx: RouteContext): void {
   const { app, catalog, config, db } = ctx;
   const tenantDefault = config.tenants.default;
+  const captureRoot = resolve(config.capture.rootDir);
   const notFound = { description: 'No such pipeline in this tenant', schema: errorSchema };
   const invalid = { description: 'Invalid body (every bad field listed)', schema: errorSchema };
 
@@ -53,6 +70,7 @@ export function registerPipelineRoutes(ctx: RouteContext): void {
       },
     },
     async (req, reply, { body }) => {
+      checkCaptureDir(body, captureRoot);
       const tenantId = tenantOf(req, tenantDefault);
       const row = await db.transaction(async (tx) => {
         await lockModel(tx, tenantId, body.modelId);
@@ -141,6 +159,7 @@ export function registerPipelineRoutes(ctx: RouteContext): void {
       },
     },
     async (req, _reply, { body, params }) => {
+      checkCaptureDir(body, captureRoot);
       const tenantId = tenantOf(req, tenantDefault);
       const id = params.id ?? '';
       const row = await db.transaction(async (tx) => {

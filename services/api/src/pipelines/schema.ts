@@ -9,6 +9,8 @@ export const pipelineBodySchema = z.strictObject({
   config: pipelineConfigSchema.prefault({}),
 });
 
+export type PipelineBody = z.output<typeof pipelineBodySchema>;
+
 export const pipelineJsonSchema = z.object({
   id: z.string(),
   name: z.string(),

@@ -5,10 +5,9 @@ import {
   type Bus,
 } from '@sie/bus';
 import { Event } from '@sie/contracts';
-import { runs, type Db } from '@sie/db';
+import type { Db } from '@sie/db';
 import { NotFoundError, UnavailableError } from '@sie/errors';
 import { RULE_KINDS, idSchema } from '@sie/pipeline';
-import { eq } from 'drizzle-orm';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { RequestInvalidError } from '../errors.js';
@@ -18,6 +17,7 @@ import type { RouteCatalog } from '../http/route.js';
 import { tenantOf } from '../http/tenant.js';
 import { SseStreams } from '../http/sse.js';
 import { parseInput } from '../http/validate.js';
+import { runSnapshotInfo } from './snapshots.js';
 
 /** The JetStream stream the rules service publishes events to (`sie.evt.>`). */
 export const EVENTS_STREAM = 'SIE_EVENTS';
@@ -110,7 +110,8 @@ export function registerEventsRoute(
     summary: "The run's rule events (Server-Sent Events), live and resumable",
     description:
       'Events are `event: event`, JSON data (id, ruleId, kind, captureTimeMs, frameSeq, trackIds, ' +
-      'counts, message, objects), `id` = the stream sequence. Reconnect with `Last-Event-ID` to ' +
+      'counts, message, objects, and `snapshotUrl` when the pipeline takes snapshots), `id` = ' +
+      'the stream sequence. Reconnect with `Last-Event-ID` to ' +
       'resume after it; `?since=` replays history first.',
     tag: 'runs',
     tenant: true,
@@ -127,12 +128,12 @@ export function registerEventsRoute(
     const query = parseInput(querySchema, req.query ?? {});
     const tenantId = tenantOf(req, deps.defaultTenant);
     const start = startOf(lastEventIdOf(req), query.since);
-    const [owner] = await deps.db
-      .select({ tenantId: runs.tenantId })
-      .from(runs)
-      .where(eq(runs.id, runId));
+    const owner = await runSnapshotInfo(deps.db, runId);
     if (owner && owner.tenantId !== tenantId) throw new NotFoundError('run', runId);
-    await streamEvents(deps, streams, req, reply, runEventsSubject(tenantId, runId), start);
+    const snapshots = owner?.snapshots ?? false;
+    await streamEvents(deps, streams, req, reply, runEventsSubject(tenantId, runId), start, {
+      snapshotsOf: () => Promise.resolve(snapshots),
+    });
   });
 
   const tenantUrl = '/v1/events';
@@ -163,7 +164,10 @@ export function registerEventsRoute(
       ...(query.ruleId === undefined ? {} : { ruleId: query.ruleId }),
     });
     const kinds = query.type ? new Set<string>(query.type) : undefined;
-    await streamEvents(deps, streams, req, reply, subject, start, kinds);
+    await streamEvents(deps, streams, req, reply, subject, start, {
+      ...(kinds ? { kinds } : {}),
+      snapshotsOf: async (runId) => (await runSnapshotInfo(deps.db, runId))?.snapshots ?? false,
+    });
   });
 }
 
@@ -183,8 +187,22 @@ async function streamEvents(
   reply: FastifyReply,
   filterSubject: string,
   start: Partial<ConsumerOptions>,
-  kinds?: ReadonlySet<string>,
+  options: {
+    kinds?: ReadonlySet<string>;
+    /** Whether a run's pipeline takes snapshots (its events then link one), asked once per run. */
+    snapshotsOf: (runId: string) => Promise<boolean>;
+  },
 ): Promise<void> {
+  const { kinds } = options;
+  const snapshotsByRun = new Map<string, Promise<boolean>>();
+  const snapshotsOf = (runId: string): Promise<boolean> => {
+    let known = snapshotsByRun.get(runId);
+    if (!known) {
+      known = options.snapshotsOf(runId).catch(() => false);
+      snapshotsByRun.set(runId, known);
+    }
+    return known;
+  };
   let consumer;
   try {
     consumer = await deps.bus.nc.jetstream().consumers.get(EVENTS_STREAM, {
@@ -201,12 +219,13 @@ async function streamEvents(
   const stream = streams.open(req, reply, () => void messages.close());
   void (async () => {
     for await (const m of messages) {
-      let json;
+      let event;
       try {
-        json = eventToJson(Event.decode(m.data));
+        event = Event.decode(m.data);
       } catch {
         continue;
       }
+      const json = eventToJson(event, { snapshots: await snapshotsOf(event.runId) });
       if (kinds && !kinds.has(String(json.kind))) continue;
       stream.send(m.seq, 'event', json);
     }

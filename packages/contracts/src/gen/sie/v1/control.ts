@@ -49,6 +49,10 @@ export interface PipelineSpec {
     | undefined;
   /** Rules, zones, lines and drawing style as JSON (typed in the rules issue). */
   rulesJson: string;
+  /** Event snapshots ({enabled, maxCount, maxAgeMs, quality}) as JSON, @sie/pipeline's schema. */
+  snapshotsJson: string;
+  /** Dataset capture ({enabled, everyNthFrame | intervalMs, destination, …}) as JSON, same. */
+  captureJson: string;
 }
 
 export interface RunSpec {
@@ -387,6 +391,8 @@ function createBasePipelineSpec(): PipelineSpec {
     outputFps: 0,
     retry: undefined,
     rulesJson: "",
+    snapshotsJson: "",
+    captureJson: "",
   };
 }
 
@@ -418,6 +424,12 @@ export const PipelineSpec: MessageFns<PipelineSpec> = {
     }
     if (message.rulesJson !== "") {
       writer.uint32(74).string(message.rulesJson);
+    }
+    if (message.snapshotsJson !== "") {
+      writer.uint32(82).string(message.snapshotsJson);
+    }
+    if (message.captureJson !== "") {
+      writer.uint32(90).string(message.captureJson);
     }
     return writer;
   },
@@ -507,6 +519,22 @@ export const PipelineSpec: MessageFns<PipelineSpec> = {
             message.rulesJson = reader.string();
             continue;
           }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.snapshotsJson = reader.string();
+            continue;
+          }
+          case 11: {
+            if (tag !== 90) {
+              break;
+            }
+
+            message.captureJson = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -558,6 +586,16 @@ export const PipelineSpec: MessageFns<PipelineSpec> = {
         : isSet(object.rules_json)
         ? globalThis.String(object.rules_json)
         : "",
+      snapshotsJson: isSet(object.snapshotsJson)
+        ? globalThis.String(object.snapshotsJson)
+        : isSet(object.snapshots_json)
+        ? globalThis.String(object.snapshots_json)
+        : "",
+      captureJson: isSet(object.captureJson)
+        ? globalThis.String(object.captureJson)
+        : isSet(object.capture_json)
+        ? globalThis.String(object.capture_json)
+        : "",
     };
   },
 
@@ -590,6 +628,12 @@ export const PipelineSpec: MessageFns<PipelineSpec> = {
     if (message.rulesJson !== "") {
       obj.rulesJson = message.rulesJson;
     }
+    if (message.snapshotsJson !== "") {
+      obj.snapshotsJson = message.snapshotsJson;
+    }
+    if (message.captureJson !== "") {
+      obj.captureJson = message.captureJson;
+    }
     return obj;
   },
 
@@ -609,6 +653,8 @@ export const PipelineSpec: MessageFns<PipelineSpec> = {
       ? RetryPolicy.fromPartial(object.retry)
       : undefined;
     message.rulesJson = object.rulesJson ?? "";
+    message.snapshotsJson = object.snapshotsJson ?? "";
+    message.captureJson = object.captureJson ?? "";
     return message;
   },
 };
