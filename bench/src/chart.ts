@@ -69,9 +69,7 @@ function panelSvg(p: Panel, ox: number, oy: number): string {
       `<text x="${ox + M.left - 6}" y="${sy(t) + 4}" text-anchor="end" font-size="11">${label(t)}</text>`,
     );
   }
-  const xt = p.logX
-    ? Array.from({ length: x1 - x0 + 1 }, (_, i) => 2 ** (x0 + i))
-    : ticks(x0, x1);
+  const xt = p.logX ? Array.from({ length: x1 - x0 + 1 }, (_, i) => 2 ** (x0 + i)) : ticks(x0, x1);
   for (const t of xt) {
     parts.push(
       `<text x="${sx(t)}" y="${oy + M.top + ih + 16}" text-anchor="middle" font-size="11">${label(t)}</text>`,
@@ -86,11 +84,15 @@ function panelSvg(p: Panel, ox: number, oy: number): string {
     const color = COLORS[i % COLORS.length] as string;
     const ok = s.points.filter(([x, y]) => isFinite(x) && isFinite(y));
     if (ok.length > 0) {
-      const d = ok.map(([x, y], j) => `${j === 0 ? 'M' : 'L'}${sx(x).toFixed(1)},${sy(y).toFixed(1)}`);
+      const d = ok.map(
+        ([x, y], j) => `${j === 0 ? 'M' : 'L'}${sx(x).toFixed(1)},${sy(y).toFixed(1)}`,
+      );
       parts.push(`<path d="${d.join(' ')}" fill="none" stroke="${color}" stroke-width="2"/>`);
       if (ok.length <= 20) {
         for (const [x, y] of ok) {
-          parts.push(`<circle cx="${sx(x).toFixed(1)}" cy="${sy(y).toFixed(1)}" r="3" fill="${color}"/>`);
+          parts.push(
+            `<circle cx="${sx(x).toFixed(1)}" cy="${sy(y).toFixed(1)}" r="3" fill="${color}"/>`,
+          );
         }
       }
     }

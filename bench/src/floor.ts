@@ -397,7 +397,12 @@ async function batchedCost(
       plan,
     );
   }
-  const tensor = new Tensor('float32', input, [o.batch, 3, YOLOX_TARGET.height, YOLOX_TARGET.width]);
+  const tensor = new Tensor('float32', input, [
+    o.batch,
+    3,
+    YOLOX_TARGET.height,
+    YOLOX_TARGET.width,
+  ]);
   const once = async (): Promise<number> => {
     const t0 = performance.now();
     const out = await session.run({ [inputName]: tensor });

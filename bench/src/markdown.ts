@@ -18,7 +18,13 @@ export interface MarkdownInput {
   points: PointResult[];
   soak: SoakResult | null;
   targets: TargetCheck[];
-  stack: { workers: number; intraOpThreads: number; maxBatch: number; maxQueueDelayUs: number; model: string };
+  stack: {
+    workers: number;
+    intraOpThreads: number;
+    maxBatch: number;
+    maxQueueDelayUs: number;
+    model: string;
+  };
   chart: string | null;
   resultsFile: string;
 }
@@ -105,7 +111,11 @@ export function benchmarksMarkdown(r: MarkdownInput): string {
     out.push('## Floor', '');
     const rows: string[][] = [
       ['decode (ffmpeg → bgr24)', fmt(f.decode.wallMs, 2), fmt(f.decode.cpuMs, 2)],
-      ['session.run, batch 1', fmt(f.inference.sessionRun.wallMs, 2), fmt(f.inference.sessionRun.cpuMs, 2)],
+      [
+        'session.run, batch 1',
+        fmt(f.inference.sessionRun.wallMs, 2),
+        fmt(f.inference.sessionRun.cpuMs, 2),
+      ],
     ];
     if (f.batched) {
       rows.push([
@@ -115,16 +125,17 @@ export function benchmarksMarkdown(r: MarkdownInput): string {
       ]);
     }
     rows.push(
-      ['letterbox (engine, JS; not in the floor)', fmt(f.inference.letterbox.wallMs, 2), fmt(f.inference.letterbox.cpuMs, 2)],
+      [
+        'letterbox (engine, JS; not in the floor)',
+        fmt(f.inference.letterbox.wallMs, 2),
+        fmt(f.inference.letterbox.cpuMs, 2),
+      ],
       ['encode (x264, output size)', fmt(f.encode.wallMs, 2), fmt(f.encode.cpuMs, 2)],
       ['**floor per frame**', '', fmt(f.floors.target.cpuMs, 2)],
       ['single-frame floor time', fmt(f.singleFrameMs, 1), ''],
     );
     out.push(mdTable(['stage', 'wall ms/frame', 'CPU ms/frame'], rows), '');
-    out.push(
-      `Max fps on ${f.cores} cores at the floor: ${fmt(f.floors.target.maxFps)}.`,
-      '',
-    );
+    out.push(`Max fps on ${f.cores} cores at the floor: ${fmt(f.floors.target.maxFps)}.`, '');
   }
   if (r.points.length > 0) {
     out.push('## Pipeline', '');
@@ -165,7 +176,18 @@ export function benchmarksMarkdown(r: MarkdownInput): string {
       '### Where the CPU per frame goes (ms)',
       '',
       mdTable(
-        ['point', 'inference', 'ingest', 'decode ffmpeg', 'rules', 'render', 'encode ffmpeg', 'rtsp', 'nats', 'svc preprocess/infer ms'],
+        [
+          'point',
+          'inference',
+          'ingest',
+          'decode ffmpeg',
+          'rules',
+          'render',
+          'encode ffmpeg',
+          'rtsp',
+          'nats',
+          'svc preprocess/infer ms',
+        ],
         r.points.map((p) => {
           const c = p.cpuMsPerFrame;
           return [
@@ -199,7 +221,13 @@ export function benchmarksMarkdown(r: MarkdownInput): string {
     const every = Math.max(1, Math.ceil(s.samples.length / 20));
     out.push(
       mdTable(
-        ['t s', 'fps', 'capture→encoder p50/p99 ms', 'capture→detections p50/p99 ms', 'stack RSS MB'],
+        [
+          't s',
+          'fps',
+          'capture→encoder p50/p99 ms',
+          'capture→detections p50/p99 ms',
+          'stack RSS MB',
+        ],
         s.samples
           .filter((_, i) => i % every === 0 || i === s.samples.length - 1)
           .map((x) => [
@@ -220,7 +248,10 @@ export function benchmarksMarkdown(r: MarkdownInput): string {
     const worst = r.points.filter((p) => p.efficiency !== null).at(-1);
     if (worst && f) {
       const c = worst.cpuMsPerFrame;
-      const floorParts = f.decode.cpuMs + Math.min(f.inference.sessionRun.cpuMs, f.batched?.cpuMs ?? Infinity) + f.encode.cpuMs;
+      const floorParts =
+        f.decode.cpuMs +
+        Math.min(f.inference.sessionRun.cpuMs, f.batched?.cpuMs ?? Infinity) +
+        f.encode.cpuMs;
       out.push(
         '',
         `At ${worst.label} the stack spends ${fmt(worst.stackCpuMsPerFrame, 1)} CPU ms per frame against the ` +

@@ -76,7 +76,6 @@ export interface CpuSeconds {
   bench: number;
 }
 
-
 export interface PointResult extends PointSpec {
   windowS: number;
   /** Frames per second the runs were offered (live: streams × rate); null when unpaced. */
@@ -236,7 +235,12 @@ export class PipelineBench {
       let urls = runIds.map(() => ctx.video);
       if (spec.mode === 'rtsp') {
         if (!ctx.cameras) throw new Error('rtsp points need cameras');
-        cameras = await startCameras(ctx.cameras.server, ctx.cameras.file, spec.streams, runIds[0] ?? 'cam');
+        cameras = await startCameras(
+          ctx.cameras.server,
+          ctx.cameras.file,
+          spec.streams,
+          runIds[0] ?? 'cam',
+        );
         urls = cameras.urls;
       }
       if (stack.rules && stack.render) {
@@ -246,7 +250,8 @@ export class PipelineBench {
             runIds.map((id, i) => startRun(stack, urls[i] ?? '', id, spec, stage)),
           );
           ok.forEach((a, i) => {
-            if (!a.accepted) throw new Error(`${stage} refused ${runIds[i]}: ${a.error?.message ?? '?'}`);
+            if (!a.accepted)
+              throw new Error(`${stage} refused ${runIds[i]}: ${a.error?.message ?? '?'}`);
           });
         }
       }
@@ -401,7 +406,9 @@ export class PipelineBench {
         attempts: 1,
         latencyMs: distribution(w.latency),
         receiveLatencyMs: distribution(w.receive),
-        e2eLatencyMs: renderUrl ? histogramDistribution(r0, r1, 'sie_render_e2e_latency_ms', mine) : null,
+        e2eLatencyMs: renderUrl
+          ? histogramDistribution(r0, r1, 'sie_render_e2e_latency_ms', mine)
+          : null,
         renderDropped,
         serviceTimingsMs: {
           queue: t.queue / timed,

@@ -240,7 +240,10 @@ if (only !== 'floor') {
       windowS: profile.windowS,
       warmupS: profile.warmupS,
       cores: machine.cores,
-      floors: floor && floorCpu !== null ? { bare: floorCpu, engine: floor.floors.engineWithEncode.cpuMs } : null,
+      floors:
+        floor && floorCpu !== null
+          ? { bare: floorCpu, engine: floor.floors.engineWithEncode.cpuMs }
+          : null,
       quietWaitS: profile.quietWaitS,
       cameras: { server: cameraServer, file: cameraFile },
     });
@@ -433,7 +436,9 @@ if (args['write-docs']) {
   writeFileSync(doc, markdown);
   try {
     // The repository's format check covers docs/: align the tables as prettier would.
-    execFileSync(join(root, 'node_modules', '.bin', 'prettier'), ['--write', doc], { stdio: 'ignore' });
+    execFileSync(join(root, 'node_modules', '.bin', 'prettier'), ['--write', doc], {
+      stdio: 'ignore',
+    });
   } catch {
     log('prettier did not run on docs/benchmarks.md: format it before committing');
   }

@@ -49,7 +49,8 @@ function median(values: number[]): number {
 /** The numbers the soak targets are judged by, from the samples. */
 export function summarizeSoak(samples: readonly SoakSample[]): SoakSummary {
   const third = Math.max(1, Math.floor(samples.length / 3));
-  const latency = (s: SoakSample): number => (Number.isFinite(s.e2eP50Ms) ? s.e2eP50Ms : s.detP50Ms);
+  const latency = (s: SoakSample): number =>
+    Number.isFinite(s.e2eP50Ms) ? s.e2eP50Ms : s.detP50Ms;
   const first = samples.slice(0, third).map(latency);
   const last = samples.slice(-third).map(latency);
   const end = samples.at(-1)?.tS ?? 0;
