@@ -66,7 +66,8 @@ const HOW = `## How it is measured
    processes gone and runs failed.
 
 Every number of a run, with the machine and the commit, is in \`bench/results/<timestamp>.json\`;
-the chart is written next to it (and to \`docs/bench-chart.svg\` with \`--write-docs\`).
+the chart is written next to it (and to \`docs/bench-chart.svg\` with \`--write-docs\`; the soak's
+report goes to \`docs/bench-soak.md\`).
 Options: \`--seconds S\` (window per point), \`--n 1,2,4\` (stream counts), \`--quick\`,
 \`--only floor|pipeline\`, \`--no-thr\`, \`--max-batch B\`, \`--queue-delay-us U\`,
 \`--soak --minutes M [--capacity-fps F]\`, \`--write-docs\` (regenerates this file; only from a

@@ -417,6 +417,9 @@ if (soak) {
 const heading = `sie bench ${startedAt.toISOString().slice(0, 16)}${smoke ? ' (SMOKE RUN: not representative)' : ''}`;
 const chartFile = join(resultsDir, `${stamp}-chart.svg`);
 if (panels.length > 0) writeFileSync(chartFile, chartSvg(heading, panels));
+// The soak has its own report, so that it never replaces the pipeline's.
+const docName = soakMode ? 'bench-soak.md' : 'benchmarks.md';
+const docChart = soakMode ? 'bench-soak-chart.svg' : 'bench-chart.svg';
 const markdown = benchmarksMarkdown({
   startedAt: startedAt.toISOString(),
   machine,
@@ -426,13 +429,13 @@ const markdown = benchmarksMarkdown({
   soak,
   targets,
   stack: stackInfo,
-  chart: panels.length > 0 ? 'bench-chart.svg' : null,
+  chart: panels.length > 0 ? docChart : null,
   resultsFile: relative(root, file),
 });
 writeFileSync(join(resultsDir, `${stamp}.md`), markdown);
 if (args['write-docs']) {
-  if (smoke) log('warning: --write-docs with a smoke run: docs/benchmarks.md says so at the top');
-  const doc = join(root, 'docs', 'benchmarks.md');
+  if (smoke) log(`warning: --write-docs with a smoke run: docs/${docName} says so at the top`);
+  const doc = join(root, 'docs', docName);
   writeFileSync(doc, markdown);
   try {
     // The repository's format check covers docs/: align the tables as prettier would.
@@ -440,9 +443,9 @@ if (args['write-docs']) {
       stdio: 'ignore',
     });
   } catch {
-    log('prettier did not run on docs/benchmarks.md: format it before committing');
+    log(`prettier did not run on docs/${docName}: format it before committing`);
   }
-  if (panels.length > 0) copyFileSync(chartFile, join(root, 'docs', 'bench-chart.svg'));
+  if (panels.length > 0) copyFileSync(chartFile, join(root, 'docs', docChart));
 }
 out(
   `results: ${file}, ${panels.length > 0 ? `${chartFile}, ` : ''}${join(resultsDir, `${stamp}.md`)} ` +
