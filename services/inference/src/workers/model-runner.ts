@@ -4,7 +4,12 @@ import { Tensor, type InferenceSession } from 'onnxruntime-node';
 import type { Decoder, RawDetection } from '../decoders/types.js';
 import { checkModelIo, type ModelIo } from '../models/model-io.js';
 import type { ModelConfig } from '../models/spec.js';
-import { letterbox, type LetterboxPlan, type PixelImage } from '../preprocess/letterbox.js';
+import {
+  hwcToChw,
+  letterbox,
+  type LetterboxPlan,
+  type PixelImage,
+} from '../preprocess/letterbox.js';
 import { openSession, type OpenSessionOptions } from './session.js';
 
 export interface RunOptions {
@@ -101,19 +106,23 @@ export class ModelRunner {
     if (!out) throw new RangeError(`batch slot ${slot} is beyond ${this.maxBatch}`);
     const key = `${image.width}x${image.height}`;
     const known = this.plans.get(key);
-    const plan = letterbox(
-      image,
-      {
-        width: c.inputWidth,
-        height: c.inputHeight,
-        order: c.pixelOrder,
-        pixelScale: c.pixelScale,
-        padValue: c.padValue,
-        placement: c.letterbox,
-      },
-      out,
-      known,
-    );
+    const target = {
+      width: c.inputWidth,
+      height: c.inputHeight,
+      order: c.pixelOrder,
+      pixelScale: c.pixelScale,
+      padValue: c.padValue,
+      placement: c.letterbox,
+    };
+    let plan: LetterboxPlan;
+    if (known && image.width === c.inputWidth && image.height === c.inputHeight) {
+      // Already the network's size (letterboxed upstream, or a camera at that size): the
+      // letterbox is the identity, only the layout changes.
+      hwcToChw(image, target, out);
+      plan = known;
+    } else {
+      plan = letterbox(image, target, out, known);
+    }
     if (plan !== known) {
       if (this.plans.size >= MAX_PLANS) this.plans.clear();
       this.plans.set(key, plan);
