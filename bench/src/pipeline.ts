@@ -8,6 +8,7 @@ import {
   allStageReportsSubject,
   controlSubject,
   runIdFromSubject,
+  type StageName,
 } from '@sie/bus';
 import {
   FrameDetections,
@@ -18,13 +19,20 @@ import {
   StopRunRequest,
   StopRunResponse,
 } from '@sie/contracts';
+import { histogramDistribution, type Distribution } from './histogram.js';
 import { startLoadMeter, waitForQuiet } from './load.js';
 import { sampleTrees, treeCpu, type ProcessTree } from './proc.js';
 import { scrape, sumMetric, type MetricSample } from './prometheus.js';
+import type { SoakSample } from './soak.js';
+import { startCameras, type Cameras, type RtspServerProcess } from './rtsp.js';
 import type { BenchStack } from './stack.js';
 import { log, mean, nowMs, percentile, selfCpuSeconds, sleep } from './util.js';
 
-export type PointMode = 'throughput' | 'live';
+/**
+ * `throughput`: file sources decoded as fast as they go (backpressure); `live`: file sources in
+ * real time; `rtsp`: RTSP cameras in real time (the deployment's case).
+ */
+export type PointMode = 'throughput' | 'live' | 'rtsp';
 
 export interface PointSpec {
   /** Short id, also the prefix of the run ids. */
@@ -33,6 +41,8 @@ export interface PointSpec {
   streams: number;
   /** Frames per second each run keeps (pipeline.sampleFps); 0 keeps the source rate. */
   sampleFps: number;
+  /** A soak: the window lasts `minutes`, sampled every `everyS` seconds. */
+  soak?: { minutes: number; everyS: number };
 }
 
 export interface PointContext {
@@ -46,6 +56,8 @@ export interface PointContext {
   floors: { bare: number; engine: number } | null;
   /** Longest wait for a quiet machine before each point. */
   quietWaitS: number;
+  /** Where `rtsp` points get their cameras: a camera RTSP server and the H.264 file they loop. */
+  cameras: { server: RtspServerProcess; file: string } | null;
 }
 
 export interface CpuSeconds {
@@ -54,17 +66,14 @@ export interface CpuSeconds {
   /** ffmpeg (and ffprobe) children of ingest. */
   ffmpeg: number;
   nats: number;
+  rules: number;
+  render: number;
+  /** ffmpeg encoders (children of render). */
+  encode: number;
+  /** The output RTSP server. */
+  rtsp: number;
   /** This bench process (subscriber, /proc sampling): not part of the stack. */
   bench: number;
-}
-
-export interface Distribution {
-  p50: number;
-  p90: number;
-  p99: number;
-  mean: number;
-  max: number;
-  samples: number;
 }
 
 export interface PointResult extends PointSpec {
@@ -78,9 +87,18 @@ export interface PointResult extends PointSpec {
   cpuS: CpuSeconds;
   /** Average cores that processes outside the stack and this bench kept busy in the window. */
   otherCores: number;
-  /** CPU ms per processed frame of inference + ingest + ffmpeg. */
+  /** CPU ms per processed frame of every process of the stack (children included). */
   stackCpuMsPerFrame: number;
-  cpuMsPerFrame: { inference: number; ingest: number; ffmpeg: number; nats: number };
+  cpuMsPerFrame: {
+    inference: number;
+    ingest: number;
+    ffmpeg: number;
+    nats: number;
+    rules: number;
+    render: number;
+    encode: number;
+    rtsp: number;
+  };
   /** Stack CPU ÷ (window × cores). */
   cpuUtilization: number;
   /** Bare floor (decode + session.run) CPU per frame ÷ stack CPU per frame. */
@@ -93,6 +111,13 @@ export interface PointResult extends PointSpec {
   latencyMs: Distribution;
   /** captureTimeMs → the bench received the detections from NATS. */
   receiveLatencyMs: Distribution;
+  /**
+   * Capture → frame handed to the encoder (render's sie_render_e2e_latency_ms, bucket
+   * resolution, interpolated); null without render.
+   */
+  e2eLatencyMs: Distribution | null;
+  /** Frames render dropped in the window, by reason. */
+  renderDropped: Record<string, number>;
   /** Mean StageTimings the inference service reported. */
   serviceTimingsMs: {
     queue: number;
@@ -117,8 +142,13 @@ export interface PointResult extends PointSpec {
     /** Largest value seen during the window. */
     inferenceMax: number;
     ingestMax: number;
+    /** Every process of the stack (children included) at the end of the window. */
+    stackTotal: number;
+    perStream: number;
   };
   errors: string[];
+  /** The soak's samples (soak points only). */
+  soakSamples?: SoakSample[];
 }
 
 interface RunStats {
@@ -190,13 +220,44 @@ export class PipelineBench {
     const runIds = Array.from({ length: spec.streams }, (_, i) => `${spec.label}-m${n}-${i + 1}`);
     this.runs = new Map(runIds.map((id) => [id, { total: 0, window: 0 }]));
     this.errors = [];
-    const roots = [stack.inference.child.pid, stack.ingest.child.pid, stack.nats.process.pid];
-    if (roots.some((p) => p === undefined)) throw new Error('a stack process has no pid');
-    const [infPid, ingPid, natsPid] = roots as [number, number, number];
+    const pids = stack.pids();
+    const roots = Object.values(pids);
+    const infPid = pids['inference'];
+    const ingPid = pids['ingest'];
+    const natsPid = pids['nats'];
+    if (infPid === undefined || ingPid === undefined || natsPid === undefined) {
+      throw new Error('a stack process has no pid');
+    }
+    let cameras: Cameras | null = null;
 
     try {
       await waitForQuiet(ctx.quietWaitS);
-      const answers = await Promise.all(runIds.map((id) => startRun(stack, ctx.video, id, spec)));
+      let urls = runIds.map(() => ctx.video);
+      if (spec.mode === 'rtsp') {
+        if (!ctx.cameras) throw new Error('rtsp points need cameras');
+        cameras = await startCameras(
+          ctx.cameras.server,
+          ctx.cameras.file,
+          spec.streams,
+          runIds[0] ?? 'cam',
+        );
+        urls = cameras.urls;
+      }
+      if (stack.rules && stack.render) {
+        // As the scheduler does: the stages downstream of ingest first.
+        for (const stage of ['rules', 'render'] as const) {
+          const ok = await Promise.all(
+            runIds.map((id, i) => startRun(stack, urls[i] ?? '', id, spec, stage)),
+          );
+          ok.forEach((a, i) => {
+            if (!a.accepted)
+              throw new Error(`${stage} refused ${runIds[i]}: ${a.error?.message ?? '?'}`);
+          });
+        }
+      }
+      const answers = await Promise.all(
+        runIds.map((id, i) => startRun(stack, urls[i] ?? '', id, spec, 'ingest')),
+      );
       answers.forEach((a, i) => {
         if (!a.accepted) throw new Error(`run ${runIds[i]} refused: ${a.error?.message ?? '?'}`);
       });
@@ -204,8 +265,10 @@ export class PipelineBench {
       await sleep(ctx.warmupS * 1000);
 
       const metricsUrl = `http://127.0.0.1:${stack.ingest.opsPort}/metrics`;
+      const renderUrl = stack.render ? `http://127.0.0.1:${stack.render.opsPort}/metrics` : null;
       const m0 = await scrape(metricsUrl);
-      const trees0 = sampleTrees(roots as number[]);
+      const r0 = renderUrl ? await scrape(renderUrl) : [];
+      const trees0 = sampleTrees(roots);
       const bench0 = selfCpuSeconds();
       const meter = startLoadMeter();
       const t0 = performance.now();
@@ -224,17 +287,22 @@ export class PipelineBench {
         rss.inferenceMax = Math.max(rss.inferenceMax, t.get(infPid)?.root.rssBytes ?? 0);
         rss.ingestMax = Math.max(rss.ingestMax, t.get(ingPid)?.root.rssBytes ?? 0);
       }, 1000);
-      await sleep(ctx.windowS * 1000);
+      const soakSamples = spec.soak
+        ? await this.soakWindow(spec.soak, t0, renderUrl, r0, roots, runIds)
+        : undefined;
+      if (!spec.soak) await sleep(ctx.windowS * 1000);
       clearInterval(sampler);
 
       this.window = undefined;
       const t1 = performance.now();
       const bench1 = selfCpuSeconds();
-      const trees1 = sampleTrees(roots as number[]);
+      const trees1 = sampleTrees(roots);
       const m1 = await scrape(metricsUrl);
+      const r1 = renderUrl ? await scrape(renderUrl) : [];
       const windowS = (t1 - t0) / 1000;
 
-      const cpu = (pid: number): { own: number; children: number } => {
+      const cpu = (pid: number | undefined): { own: number; children: number } => {
+        if (pid === undefined) return { own: 0, children: 0 };
         const a = treeCpu(trees0.get(pid));
         const b = treeCpu(trees1.get(pid));
         return { own: b.own - a.own, children: b.children - a.children };
@@ -242,17 +310,32 @@ export class PipelineBench {
       const inf = cpu(infPid);
       const ing = cpu(ingPid);
       const nats = cpu(natsPid);
+      const rules = cpu(pids['rules']);
+      const render = cpu(pids['render']);
+      const rtsp = cpu(pids['rtsp']);
       const cpuS: CpuSeconds = {
         inference: inf.own + inf.children,
         ingest: ing.own,
         ffmpeg: ing.children,
         nats: nats.own + nats.children,
+        rules: rules.own + rules.children,
+        render: render.own,
+        encode: render.children,
+        rtsp: rtsp.own + rtsp.children,
         bench: bench1 - bench0,
       };
       const stats = [...this.runs.values()];
       const frames = stats.reduce((a, s) => a + s.window, 0);
       const perStream = stats.map((s) => s.window / windowS);
-      const stackCpu = cpuS.inference + cpuS.ingest + cpuS.ffmpeg;
+      const stackCpu =
+        cpuS.inference +
+        cpuS.ingest +
+        cpuS.ffmpeg +
+        cpuS.nats +
+        cpuS.rules +
+        cpuS.render +
+        cpuS.encode +
+        cpuS.rtsp;
       const perFrame = (s: number): number => (frames > 0 ? (s * 1000) / frames : Number.NaN);
       const stackCpuMsPerFrame = perFrame(stackCpu);
 
@@ -269,11 +352,29 @@ export class PipelineBench {
       const decoded = delta('sie_ingest_frames_decoded_total');
       const droppedTotal = Object.values(dropped).reduce((a, b) => a + b, 0);
       const ffmpegRss = ffmpegRssBytes(trees1.get(ingPid));
+      let stackRss = 0;
+      for (const pid of roots) {
+        const tree = trees1.get(pid);
+        if (!tree) continue;
+        stackRss += tree.root.rssBytes;
+        for (const d of tree.descendants) stackRss += d.rssBytes;
+      }
+      const renderDropped: Record<string, number> = {};
+      for (const x of r1) {
+        if (x.name !== 'sie_render_dropped_total' || !mine(x.labels)) continue;
+        const reason = x.labels['reason'] ?? '?';
+        renderDropped[reason] = (renderDropped[reason] ?? 0) + x.value;
+      }
+      for (const x of r0) {
+        if (x.name !== 'sie_render_dropped_total' || !mine(x.labels)) continue;
+        const reason = x.labels['reason'] ?? '?';
+        renderDropped[reason] = (renderDropped[reason] ?? 0) - x.value;
+      }
       const mb = (b: number): number => b / (1 << 20);
       const t = w.timings;
       const timed = Math.max(1, w.timed);
       const offered =
-        spec.mode === 'live' ? spec.streams * (spec.sampleFps || ctx.sourceFps) : null;
+        spec.mode !== 'throughput' ? spec.streams * (spec.sampleFps || ctx.sourceFps) : null;
 
       return {
         ...spec,
@@ -287,13 +388,17 @@ export class PipelineBench {
           max: Math.max(...perStream),
         },
         cpuS,
-        otherCores: meter.otherCores(stackCpu + cpuS.nats + cpuS.bench),
+        otherCores: meter.otherCores(stackCpu + cpuS.bench),
         stackCpuMsPerFrame,
         cpuMsPerFrame: {
           inference: perFrame(cpuS.inference),
           ingest: perFrame(cpuS.ingest),
           ffmpeg: perFrame(cpuS.ffmpeg),
           nats: perFrame(cpuS.nats),
+          rules: perFrame(cpuS.rules),
+          render: perFrame(cpuS.render),
+          encode: perFrame(cpuS.encode),
+          rtsp: perFrame(cpuS.rtsp),
         },
         cpuUtilization: stackCpu / (windowS * ctx.cores),
         efficiency: ctx.floors ? ctx.floors.bare / stackCpuMsPerFrame : null,
@@ -301,6 +406,10 @@ export class PipelineBench {
         attempts: 1,
         latencyMs: distribution(w.latency),
         receiveLatencyMs: distribution(w.receive),
+        e2eLatencyMs: renderUrl
+          ? histogramDistribution(r0, r1, 'sie_render_e2e_latency_ms', mine)
+          : null,
+        renderDropped,
         serviceTimingsMs: {
           queue: t.queue / timed,
           read: t.read / timed,
@@ -322,14 +431,88 @@ export class PipelineBench {
           nats: mb(trees1.get(natsPid)?.root.rssBytes ?? 0),
           inferenceMax: mb(rss.inferenceMax),
           ingestMax: mb(rss.ingestMax),
+          stackTotal: mb(stackRss),
+          perStream: mb(stackRss) / spec.streams,
         },
         errors: [...this.errors],
+        ...(soakSamples ? { soakSamples } : {}),
       };
     } finally {
       this.window = undefined;
-      await Promise.all(runIds.map((id) => stopRun(stack, id).catch(() => undefined)));
+      await Promise.all(runIds.map((id) => stopRun(stack, id, 'ingest').catch(() => undefined)));
+      if (stack.rules && stack.render) {
+        for (const stage of ['rules', 'render'] as const) {
+          await Promise.all(runIds.map((id) => stopRun(stack, id, stage).catch(() => undefined)));
+        }
+      }
+      await cameras?.stop();
       await this.untilNoChildren(ingPid, 15_000);
+      if (pids['render'] !== undefined) await this.untilNoChildren(pids['render'], 15_000);
     }
+  }
+
+  /** Holds the point for `minutes`, sampling latency, rate and memory every `everyS` seconds. */
+  private async soakWindow(
+    o: { minutes: number; everyS: number },
+    t0: number,
+    renderUrl: string | null,
+    r0: MetricSample[],
+    roots: number[],
+    runIds: string[],
+  ): Promise<SoakSample[]> {
+    const samples: SoakSample[] = [];
+    const names = Object.entries(this.stack.pids());
+    const mine = (l: Record<string, string>): boolean => runIds.includes(l['run'] ?? '');
+    let prevRender = r0;
+    let prevFrames = 0;
+    let prevAt = t0;
+    let nextLat = 0;
+    const end = t0 + o.minutes * 60_000;
+    while (performance.now() < end) {
+      await sleep(Math.min(o.everyS * 1000, Math.max(0, end - performance.now())));
+      const now = performance.now();
+      const w = this.window;
+      const frames = [...this.runs.values()].reduce((a, s) => a + s.window, 0);
+      const lat = w ? w.latency.slice(nextLat) : [];
+      nextLat = w ? w.latency.length : 0;
+      const render = renderUrl ? await scrape(renderUrl).catch(() => prevRender) : [];
+      const e2e = renderUrl
+        ? histogramDistribution(prevRender, render, 'sie_render_e2e_latency_ms', mine)
+        : null;
+      prevRender = render;
+      const trees = sampleTrees(roots);
+      const byProcess: Record<string, number> = {};
+      let total = 0;
+      for (const [name, pid] of names) {
+        const tree = trees.get(pid);
+        let bytes = tree?.root.rssBytes ?? 0;
+        for (const d of tree?.descendants ?? []) bytes += d.rssBytes;
+        byProcess[name] = bytes / (1 << 20);
+        total += bytes;
+      }
+      const gone = names.filter(([, pid]) => !trees.has(pid)).length;
+      samples.push({
+        tS: (now - t0) / 1000,
+        fps: ((frames - prevFrames) * 1000) / (now - prevAt),
+        e2eP50Ms: e2e?.p50 ?? Number.NaN,
+        e2eP99Ms: e2e?.p99 ?? Number.NaN,
+        detP50Ms: percentile(lat, 50),
+        detP99Ms: percentile(lat, 99),
+        rssMB: total / (1 << 20),
+        rssByProcessMB: byProcess,
+        crashes: gone + this.errors.length,
+      });
+      const last = samples.at(-1);
+      if (last) {
+        log(
+          `soak ${last.tS.toFixed(0)} s: ${last.fps.toFixed(1)} fps, e2e p50 ${last.e2eP50Ms.toFixed(0)} ms, ` +
+            `p99 ${last.e2eP99Ms.toFixed(0)} ms, RSS ${last.rssMB.toFixed(0)} MB, crashes ${last.crashes}`,
+        );
+      }
+      prevFrames = frames;
+      prevAt = now;
+    }
+    return samples;
   }
 
   /** Resolves once every run of the point has published `n` detections. */
@@ -394,7 +577,9 @@ function startRun(
   video: string,
   runId: string,
   spec: PointSpec,
+  stage: StageName,
 ): Promise<StartRunResponse> {
+  const rtsp = spec.mode === 'rtsp';
   const req = StartRunRequest.fromPartial({
     run: {
       runId,
@@ -406,7 +591,8 @@ function startRun(
         scoreThreshold: 0.3,
         sampleFps: spec.sampleFps,
         retry: {
-          startupAttempts: 1,
+          // A camera may need a moment after its publisher starts.
+          startupAttempts: rtsp ? 5 : 1,
           reconnectAttempts: 0,
           intervalMs: 1000,
           backoff: 'fixed',
@@ -415,14 +601,14 @@ function startRun(
       },
       source: {
         url: video,
-        loop: true,
+        loop: !rtsp,
         realtime: spec.mode === 'live',
         rtspTransport: 'tcp',
       },
     },
   });
   return stack.bus.request(
-    controlSubject(stack.nodeId, 'ingest', 'start'),
+    controlSubject(stack.nodeId, stage, 'start'),
     StartRunRequest,
     req,
     StartRunResponse,
@@ -430,9 +616,9 @@ function startRun(
   );
 }
 
-function stopRun(stack: BenchStack, runId: string): Promise<StopRunResponse> {
+function stopRun(stack: BenchStack, runId: string, stage: StageName): Promise<StopRunResponse> {
   return stack.bus.request(
-    controlSubject(stack.nodeId, 'ingest', 'stop'),
+    controlSubject(stack.nodeId, stage, 'stop'),
     StopRunRequest,
     { runId, generation: 1, reason: 'bench' },
     StopRunResponse,

@@ -140,6 +140,25 @@ export class FrameOverwrittenError extends SieError {
   }
 }
 
+/**
+ * A queued request for a frame was dropped because a newer frame of the same stream arrived
+ * before it ran (latest frame wins: a live stream never accumulates latency in a queue).
+ */
+export class FrameSupersededError extends SieError {
+  readonly code = 'frame_superseded';
+  constructor(
+    readonly store: string,
+    readonly seq: number,
+    readonly newerSeq: number,
+    options?: { cause?: unknown },
+  ) {
+    super(`frame ${seq} of ${store} was superseded by frame ${newerSeq} before it ran`, options);
+  }
+  override details(): Record<string, string> {
+    return { store: this.store, seq: String(this.seq), newerSeq: String(this.newerSeq) };
+  }
+}
+
 /** The frame store named by a reference does not exist or does not match the reference. */
 export class FrameStoreError extends SieError {
   readonly code = 'frame_store_error';

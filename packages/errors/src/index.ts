@@ -4,6 +4,7 @@ export {
   ConfigError,
   FrameOverwrittenError,
   FrameStoreError,
+  FrameSupersededError,
   ImageDecodeError,
   InternalError,
   InvalidArgumentError,

@@ -1,6 +1,7 @@
 import {
   ConfigError,
   FrameOverwrittenError,
+  FrameSupersededError,
   FrameStoreError,
   ImageDecodeError,
   InternalError,
@@ -51,6 +52,8 @@ const rebuilders: Record<string, Rebuild> = {
   image_invalid: (p) => new ImageDecodeError(p.message),
   frame_overwritten: (p) =>
     new FrameOverwrittenError(d(p, 'store'), Number(d(p, 'wantedSeq')), Number(d(p, 'foundSeq'))),
+  frame_superseded: (p) =>
+    new FrameSupersededError(d(p, 'store'), Number(d(p, 'seq')), Number(d(p, 'newerSeq'))),
   frame_store_error: (p) => new FrameStoreError(p.message, d(p, 'store')),
   not_found: (p) => new NotFoundError(d(p, 'resource'), d(p, 'id')),
   timeout: (p) => new TimeoutError(d(p, 'operation'), Number(d(p, 'timeoutMs'))),

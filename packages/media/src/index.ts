@@ -6,6 +6,8 @@ export {
   sourceInputOptions,
 } from './decode-args.js';
 export type { DecodeArgs, DecodeOptions } from './decode-args.js';
+export { buildDualDecodeArgs, dualDecodeArgv, letterboxGeometry } from './letterbox-args.js';
+export type { DualDecodeArgs, LetterboxGeometry, ModelFrameOptions } from './letterbox-args.js';
 export { buildEncodeArgv, buildJpegStreamArgv } from './encode-args.js';
 export type { EncodeOptions, H264Encoder, JpegEncodeOptions } from './encode-args.js';
 export { FfmpegProcess, startDecoder } from './decoder.js';

@@ -7,7 +7,7 @@ import {
   type ServiceConfigOptions,
 } from '@sie/service-kit';
 import { z } from 'zod';
-import { modelConfigSchema } from './models/spec.js';
+import { batchingConfigSchema, modelConfigSchema } from './models/spec.js';
 
 export const DEFAULT_GRPC_PORT = 50051;
 export const DEFAULT_OPS_PORT = 9102;
@@ -35,7 +35,11 @@ export const inferenceConfigSchema = z.strictObject({
   frameStoreDir: z.string().min(1).default(defaultFrameStoreDir),
   workers: z
     .strictObject({
-      /** Inference threads; each holds one ONNX Runtime session per model. */
+      /**
+       * Inference threads; each holds one ONNX Runtime session per model. Default: one per core,
+       * each with one intra-op thread, so workers × intraOpThreads = cores: a thread per core, no
+       * oversubscription, and parallelism across requests (and batches) rather than inside one.
+       */
       count: z
         .number()
         .int()
@@ -48,6 +52,8 @@ export const inferenceConfigSchema = z.strictObject({
       queueLimit: z.number().int().min(1).default(64),
     })
     .prefault({}),
+  /** Dynamic batching of every model with a dynamic batch dim; a model's own `batching` wins. */
+  batching: batchingConfigSchema.prefault({}),
   executionProvider: z.enum(['cpu', 'cuda']).default('cpu'),
   /** With `cuda`: load on the CPU (and log why) when CUDA cannot be used; false fails the load. */
   cpuFallback: z.boolean().default(true),

@@ -7,8 +7,13 @@ export interface InferenceMetrics {
   requests: Counter<'model' | 'outcome'>;
   latency: Histogram<'model' | 'stage'>;
   queueDepth: Gauge;
-  /** Frames that were not processed: `frame_overwritten`, `queue_full`, `shutting_down`. */
+  /**
+   * Frames that were not processed: `frame_overwritten`, `queue_full`, `shutting_down`,
+   * `superseded` (a newer frame of the same stream replaced it in the queue).
+   */
   framesDropped: Counter<'reason'>;
+  /** Images per session.run (dynamic batching), observed once per request. */
+  batchSize: Histogram<'model'>;
   workerRestarts: Counter;
 }
 
@@ -36,6 +41,13 @@ export function createInferenceMetrics(registry: Registry): InferenceMetrics {
       name: 'sie_inference_frames_dropped_total',
       help: 'Requests dropped before inference, by reason',
       labelNames: ['reason'] as const,
+      registers: [registry],
+    }),
+    batchSize: new Histogram({
+      name: 'sie_inference_batch_size',
+      help: 'Images in the session.run that served each Detect request (dynamic batching)',
+      labelNames: ['model'] as const,
+      buckets: [1, 2, 3, 4, 6, 8, 12, 16, 32, 64],
       registers: [registry],
     }),
     workerRestarts: new Counter({

@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { HealthCheckResponse_ServingStatus as Serving } from '@sie/contracts';
 import type { CheckResult, Logger, Registry, Tracer } from '@sie/telemetry';
 import type { InferenceConfig } from './config.js';
@@ -15,6 +16,7 @@ export type InferenceServerConfig = Pick<
   | 'grpc'
   | 'frameStoreDir'
   | 'workers'
+  | 'batching'
   | 'executionProvider'
   | 'cpuFallback'
   | 'maxImagePixels'
@@ -63,12 +65,19 @@ export async function startInferenceServer(
       executionProvider: config.executionProvider,
       cpuFallback: config.cpuFallback,
     },
+    batching: config.batching,
     logger,
     onQueueDepth: (n) => metrics.queueDepth.set(n),
     onRefused: (reason) => metrics.framesDropped.inc({ reason }),
     onWorkerRestart: () => metrics.workerRestarts.inc(),
   });
   await pool.start();
+  if (config.workers.count * config.workers.intraOpThreads > availableParallelism()) {
+    logger.warn(
+      { workers: config.workers.count, intraOpThreads: config.workers.intraOpThreads },
+      'workers × intraOpThreads exceeds the cores: threads will contend for them',
+    );
+  }
   const models = new ModelRegistry(pool, logger);
   const detector = new Detector({
     models,

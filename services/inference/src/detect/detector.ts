@@ -88,6 +88,7 @@ export class Detector {
       m.latency.observe({ model: modelLabel, stage: 'inference' }, t.inferenceMs);
       m.latency.observe({ model: modelLabel, stage: 'postprocess' }, t.postprocessMs);
       m.latency.observe({ model: modelLabel, stage: 'total' }, totalMs);
+      m.batchSize.observe({ model: modelLabel }, result.batchSize);
       span.setAttribute('sie.detections', result.detections.length);
       return {
         requestId: req.requestId,
@@ -99,7 +100,7 @@ export class Detector {
           preprocessMs: t.preprocessMs,
           inferenceMs: t.inferenceMs,
           postprocessMs: t.postprocessMs,
-          batchSize: 1,
+          batchSize: result.batchSize,
         },
         width: result.width,
         height: result.height,

@@ -14,6 +14,8 @@ const STATUS_BY_CODE: Record<string, status> = {
   model_error: status.FAILED_PRECONDITION,
   // The frame is gone (seqlock conflict): the caller drops it and moves on.
   frame_overwritten: status.ABORTED,
+  // A newer frame of the same stream replaced it in the queue: dropped, like an overwrite.
+  frame_superseded: status.ABORTED,
   frame_store_error: status.FAILED_PRECONDITION,
   unavailable: status.UNAVAILABLE,
   timeout: status.DEADLINE_EXCEEDED,

@@ -46,6 +46,18 @@ const TASK_OF: Record<DecoderType, 'detect' | 'classify'> = {
   classify: 'classify',
 };
 
+/**
+ * Dynamic batching of one model (Triton's dynamic batcher): requests of all runs wait until
+ * `maxBatch` of them are queued or the oldest has waited `maxQueueDelayUs`, then run as one
+ * [B,3,H,W] tensor. Only models whose input batch dim is dynamic batch; others run one by one.
+ */
+export const batchingConfigSchema = z.strictObject({
+  maxBatch: z.number().int().min(1).max(64).default(8),
+  /** 0 dispatches whatever is queued as soon as a worker is free (batches form under load only). */
+  maxQueueDelayUs: z.number().int().min(0).max(10_000_000).default(1000),
+});
+export type BatchingConfig = z.output<typeof batchingConfigSchema>;
+
 export const modelConfigSchema = z
   .strictObject({
     id: z.string().regex(MODEL_ID_PATTERN, 'letters, digits, _ . and - only (1-128 characters)'),
@@ -75,6 +87,8 @@ export const modelConfigSchema = z
     /** Default score threshold; a request may override it. */
     scoreThreshold: z.number().min(0).max(1).default(0.3),
     nmsIou: z.number().gt(0).max(1).default(0.45),
+    /** Overrides the service's `batching` for this model; absent: the service's. */
+    batching: batchingConfigSchema.optional(),
   })
   .transform((c, ctx) => {
     const implied = TASK_OF[c.decoder.type];

@@ -1,6 +1,12 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { letterbox, letterboxRatio, type LetterboxTarget, type PixelImage } from './letterbox.js';
+import {
+  hwcToChw,
+  letterbox,
+  letterboxRatio,
+  type LetterboxTarget,
+  type PixelImage,
+} from './letterbox.js';
 
 const target = (over: Partial<LetterboxTarget> = {}): LetterboxTarget => ({
   width: 416,
@@ -168,4 +174,28 @@ test('a plan is reused only for the same placement', () => {
   assert.equal(centred.padY, 16);
   assert.equal(at(out, 64, 64, 0, 0, 0), 114);
   assert.equal(at(out, 64, 64, 0, 0, 16), 9);
+});
+
+test('an image of the network size (letterboxed upstream) needs only HWC → CHW: same floats', () => {
+  const data = new Uint8Array(416 * 416 * 3);
+  let seed = 7;
+  for (let i = 0; i < data.length; i++) {
+    seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+    data[i] = seed & 255;
+  }
+  for (const order of ['bgr', 'rgb'] as const) {
+    for (const pixelScale of [1, 1 / 255]) {
+      const image: PixelImage = { data, width: 416, height: 416, order };
+      const t = target({ pixelScale });
+      const viaLetterbox = new Float32Array(3 * 416 * 416);
+      const plan = letterbox(image, t, viaLetterbox);
+      assert.deepEqual([plan.ratio, plan.padX, plan.padY], [1, 0, 0]);
+      const direct = new Float32Array(3 * 416 * 416);
+      hwcToChw(image, t, direct);
+      assert.deepEqual(direct, viaLetterbox, `${order} × ${pixelScale}`);
+    }
+  }
+  assert.throws(() =>
+    hwcToChw(solid(400, 416, [1, 2, 3]), target(), new Float32Array(3 * 416 * 416)),
+  );
 });

@@ -1,10 +1,17 @@
 import { performance } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 import type { SieError } from '@sie/errors';
-import { InternalError, TimeoutError, UnavailableError, fromErrorPayload } from '@sie/errors';
+import {
+  FrameSupersededError,
+  InternalError,
+  TimeoutError,
+  UnavailableError,
+  fromErrorPayload,
+} from '@sie/errors';
 import type { Logger } from '@sie/telemetry';
 import type { ModelIo } from '../models/model-io.js';
-import type { ModelConfig } from '../models/spec.js';
+import type { BatchingConfig, ModelConfig } from '../models/spec.js';
+import { BatchQueue, NO_BATCHING, type BatchPolicy, type Queued } from './batch-queue.js';
 import type { DetectJob, DetectResult, FromWorker, ToWorker, WorkerInit } from './protocol.js';
 
 export interface WorkerPoolOptions {
@@ -16,8 +23,13 @@ export interface WorkerPoolOptions {
   init: WorkerInit;
   logger: Logger;
   onQueueDepth?: (depth: number) => void;
-  /** A job refused before it ran: `queue_full` or `shutting_down`. */
-  onRefused?: (reason: 'queue_full' | 'shutting_down') => void;
+  /**
+   * A job refused before it ran: `queue_full`, `shutting_down`, or `superseded` (a newer frame of
+   * the same stream took its place in the queue).
+   */
+  onRefused?: (reason: 'queue_full' | 'shutting_down' | 'superseded') => void;
+  /** Dynamic batching for models with a dynamic batch dim (a model's own `batching` wins); absent: none. */
+  batching?: BatchingConfig;
   onWorkerRestart?: () => void;
   /** The compiled worker entry; overridable for tests. */
   workerUrl?: URL;
@@ -51,7 +63,6 @@ interface Slot {
 interface QueuedJob {
   job: DetectJob;
   transfer: ArrayBuffer[];
-  enqueuedAt: number;
   resolve(r: PoolResult): void;
   reject(err: SieError): void;
 }
@@ -60,13 +71,18 @@ const RESTART_MAX_DELAY_MS = 5000;
 
 /**
  * A fixed set of inference worker threads, each holding a session of every loaded model, fed
- * from one FIFO queue (a job goes to the first idle worker). A worker that dies fails its
+ * from a per-model batch queue (`BatchQueue`: Triton's dynamic batching; an idle worker takes the
+ * next due batch). A worker that dies fails its
  * in-flight job with a clear error and is replaced, with its models loaded again; the service
  * itself keeps running.
  */
 export class WorkerPool {
   private readonly slots: Slot[] = [];
-  private readonly queue: QueuedJob[] = [];
+  private readonly queue = new BatchQueue<QueuedJob>();
+  /** Batch policy of each loaded model generation (from what its workers report). */
+  private readonly policies = new Map<string, BatchPolicy>();
+  private timer: NodeJS.Timeout | undefined;
+  private readonly policyOf = (key: string): BatchPolicy => this.policies.get(key) ?? NO_BATCHING;
   /** Models every worker must hold (replayed into restarted workers), by generation key. */
   private readonly wanted = new Map<string, ModelConfig>();
   private nextId = 1;
@@ -90,7 +106,7 @@ export class WorkerPool {
   }
 
   get queueDepth(): number {
-    return this.queue.length;
+    return this.queue.size;
   }
 
   /** The live worker threads (tests end one to check recovery). */
@@ -119,11 +135,25 @@ export class WorkerPool {
     }
     const first = results[0];
     if (!first || first.status !== 'fulfilled') throw new InternalError('no inference workers');
-    return first.value;
+    let maxBatch = Infinity;
+    for (const r of results)
+      if (r.status === 'fulfilled') maxBatch = Math.min(maxBatch, r.value.maxBatch);
+    const batching = config.batching ?? this.o.batching;
+    this.policies.set(key, {
+      maxBatch,
+      maxQueueDelayMs: maxBatch > 1 && batching ? batching.maxQueueDelayUs / 1000 : 0,
+    });
+    return { io: first.value.io, warning: first.value.warning };
+  }
+
+  /** The batch policy a loaded model generation runs under (NO_BATCHING when unknown). */
+  policy(key: string): BatchPolicy {
+    return this.policyOf(key);
   }
 
   unload(key: string): void {
     this.wanted.delete(key);
+    this.policies.delete(key);
     for (const s of this.slots) if (s.alive) this.send(s, { type: 'unload', key });
   }
 
@@ -133,14 +163,25 @@ export class WorkerPool {
       this.o.onRefused?.('shutting_down');
       return Promise.reject(new UnavailableError('the inference service is shutting down'));
     }
-    if (this.queue.length >= this.o.queueLimit && !this.slots.some(isIdle)) {
+    if (this.queue.size >= this.o.queueLimit && !this.slots.some(isIdle)) {
       this.o.onRefused?.('queue_full');
       return Promise.reject(
-        new UnavailableError(`inference queue is full (${this.queue.length} jobs waiting)`),
+        new UnavailableError(`inference queue is full (${this.queue.size} jobs waiting)`),
       );
     }
     return new Promise<PoolResult>((resolve, reject) => {
-      this.queue.push({ job, transfer, enqueuedAt: performance.now(), resolve, reject });
+      const ref = job.input.kind === 'frame' ? job.input.ref : null;
+      const dropped = this.queue.push({
+        item: { job, transfer, resolve, reject },
+        model: job.modelKey,
+        stream: ref ? ref.store : null,
+        seq: ref ? ref.seq : 0,
+        enqueuedAt: performance.now(),
+      });
+      for (const d of dropped) {
+        this.o.onRefused?.('superseded');
+        d.item.reject(new FrameSupersededError(d.stream ?? '', d.seq, ref?.seq ?? 0));
+      }
       this.pump();
     });
   }
@@ -151,8 +192,9 @@ export class WorkerPool {
     this.closed = true;
     for (const t of this.restarts) clearTimeout(t);
     this.restarts.clear();
-    for (const q of this.queue.splice(0)) {
-      q.reject(new UnavailableError('the inference service is shutting down'));
+    clearTimeout(this.timer);
+    for (const q of this.queue.drain()) {
+      q.item.reject(new UnavailableError('the inference service is shutting down'));
     }
     this.o.onQueueDepth?.(0);
     const deadline = Date.now() + graceMs;
@@ -242,10 +284,11 @@ export class WorkerPool {
     slot: Slot,
     key: string,
     config: ModelConfig,
-  ): Promise<{ io: ModelIo; warning: string | null }> {
-    return this.request(slot, (id) => ({ type: 'load', id, key, config })).then((msg) => {
+  ): Promise<{ io: ModelIo; warning: string | null; maxBatch: number }> {
+    const maxBatch = (config.batching ?? this.o.batching)?.maxBatch ?? 1;
+    return this.request(slot, (id) => ({ type: 'load', id, key, config, maxBatch })).then((msg) => {
       if (msg.type !== 'loaded') throw new InternalError(`unexpected worker reply ${msg.type}`);
-      return { io: msg.io, warning: msg.warning };
+      return { io: msg.io, warning: msg.warning, maxBatch: msg.maxBatch };
     });
   }
 
@@ -274,42 +317,66 @@ export class WorkerPool {
     }
   }
 
+  /** Hands due batches to idle workers; arms a timer for the next batch that is not due yet. */
   private pump(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
     for (;;) {
       const slot = this.slots.find(isIdle);
       if (!slot) break;
-      const next = this.queue.shift();
+      const next = this.queue.take(performance.now(), this.policyOf);
       if (!next) break;
-      this.dispatch(slot, next);
+      if ('waitMs' in next) {
+        // setTimeout has millisecond resolution: a sub-millisecond delay waits one millisecond.
+        this.timer = setTimeout(() => this.pump(), Math.max(1, Math.ceil(next.waitMs)));
+        break;
+      }
+      this.dispatch(slot, next.batch);
     }
-    this.o.onQueueDepth?.(this.queue.length);
+    this.o.onQueueDepth?.(this.queue.size);
   }
 
-  private dispatch(slot: Slot, q: QueuedJob): void {
+  private dispatch(slot: Slot, batch: Queued<QueuedJob>[]): void {
     slot.busy = true;
-    const queueMs = performance.now() - q.enqueuedAt;
+    const now = performance.now();
+    const jobs: DetectJob[] = [];
+    const transfer: ArrayBuffer[] = [];
+    for (const q of batch) {
+      jobs.push(q.item.job);
+      transfer.push(...q.item.transfer);
+    }
     let timedOut = false;
+    const rejectAll = (err: SieError): void => {
+      for (const q of batch) q.item.reject(err);
+    };
     const timer = setTimeout(() => {
       // A native call that never returns would hold the worker forever: replace the worker.
       timedOut = true;
-      q.reject(new TimeoutError('inference', this.o.jobTimeoutMs));
+      rejectAll(new TimeoutError('inference', this.o.jobTimeoutMs));
       slot.lastError = new Error(`job exceeded ${this.o.jobTimeoutMs} ms`);
       void slot.worker.terminate();
     }, this.o.jobTimeoutMs);
     timer.unref();
-    this.request(slot, (id) => ({ type: 'detect', id, job: q.job }), q.transfer).then(
+    this.request(slot, (id) => ({ type: 'detect', id, jobs }), transfer).then(
       (msg) => {
         clearTimeout(timer);
         slot.busy = false;
         slot.failures = 0;
-        if (msg.type === 'result') q.resolve({ result: msg.result, queueMs });
-        else q.reject(new InternalError(`unexpected worker reply ${msg.type}`));
+        if (msg.type !== 'result' || msg.outcomes.length !== batch.length) {
+          rejectAll(new InternalError(`unexpected worker reply ${msg.type}`));
+        } else {
+          batch.forEach((q, i) => {
+            const o = msg.outcomes[i];
+            if (o?.ok) q.item.resolve({ result: o.result, queueMs: now - q.enqueuedAt });
+            else q.item.reject(o ? fromErrorPayload(o.error) : new InternalError('no outcome'));
+          });
+        }
         this.pump();
       },
       (err: SieError) => {
         clearTimeout(timer);
         slot.busy = false;
-        if (!timedOut) q.reject(err);
+        if (!timedOut) rejectAll(err);
         this.pump();
       },
     );

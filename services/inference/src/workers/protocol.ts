@@ -42,14 +42,21 @@ export interface DetectResult {
   width: number;
   height: number;
   timings: JobTimings;
+  /** Images in the session.run that served this one (1 without batching). */
+  batchSize: number;
 }
 
+/** One job's part of a batch: its result, or why it alone failed (e.g. its frame was overwritten). */
+export type JobOutcome = { ok: true; result: DetectResult } | { ok: false; error: ErrorPayload };
+
 export type ToWorker =
-  | { type: 'load'; id: number; key: string; config: ModelConfig }
+  /** `maxBatch`: the largest batch the pool will send; the worker answers what the model allows. */
+  | { type: 'load'; id: number; key: string; config: ModelConfig; maxBatch: number }
   | { type: 'unload'; key: string }
-  | { type: 'detect'; id: number; job: DetectJob };
+  /** Jobs of one model, run as one batch. */
+  | { type: 'detect'; id: number; jobs: DetectJob[] };
 
 export type FromWorker =
-  | { type: 'loaded'; id: number; io: ModelIo; warning: string | null }
-  | { type: 'result'; id: number; result: DetectResult }
+  | { type: 'loaded'; id: number; io: ModelIo; warning: string | null; maxBatch: number }
+  | { type: 'result'; id: number; outcomes: JobOutcome[] }
   | { type: 'failed'; id: number; error: ErrorPayload };

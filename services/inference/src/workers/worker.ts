@@ -1,11 +1,11 @@
 import { performance } from 'node:perf_hooks';
 import { parentPort, workerData } from 'node:worker_threads';
 import { PixelFormat } from '@sie/contracts';
-import { FrameStoreError, ModelNotFoundError, toErrorPayload } from '@sie/errors';
+import { FrameStoreError, InternalError, ModelNotFoundError, toErrorPayload } from '@sie/errors';
 import { FrameStoreReaders } from '@sie/framestore';
 import type { PixelImage } from '../preprocess/letterbox.js';
-import { ModelRunner } from './model-runner.js';
-import type { DetectJob, DetectResult, FromWorker, ToWorker, WorkerInit } from './protocol.js';
+import { ModelRunner, type Prepared } from './model-runner.js';
+import type { DetectJob, FromWorker, JobOutcome, ToWorker, WorkerInit } from './protocol.js';
 
 // Entry of an inference worker thread: session.run blocks its thread, so it never runs on the
 // main thread. Messages are handled one at a time, in order: a load or unload never races a run
@@ -35,10 +35,16 @@ async function handle(msg: ToWorker): Promise<void> {
   switch (msg.type) {
     case 'load':
       try {
-        const runner = await ModelRunner.load(msg.config, init);
+        const runner = await ModelRunner.load(msg.config, init, msg.maxBatch);
         await runners.get(msg.key)?.release();
         runners.set(msg.key, runner);
-        post({ type: 'loaded', id: msg.id, io: runner.io, warning: runner.warning });
+        post({
+          type: 'loaded',
+          id: msg.id,
+          io: runner.io,
+          warning: runner.warning,
+          maxBatch: runner.maxBatch,
+        });
       } catch (err) {
         post({ type: 'failed', id: msg.id, error: toErrorPayload(err) });
       }
@@ -51,7 +57,7 @@ async function handle(msg: ToWorker): Promise<void> {
     }
     case 'detect':
       try {
-        post({ type: 'result', id: msg.id, result: await detect(msg.job) });
+        post({ type: 'result', id: msg.id, outcomes: await detectBatch(msg.jobs) });
       } catch (err) {
         post({ type: 'failed', id: msg.id, error: toErrorPayload(err) });
       }
@@ -59,24 +65,67 @@ async function handle(msg: ToWorker): Promise<void> {
   }
 }
 
-async function detect(job: DetectJob): Promise<DetectResult> {
-  const runner = runners.get(job.modelKey);
-  if (!runner) throw new ModelNotFoundError(job.modelId);
-  const t0 = performance.now();
-  const image = job.input.kind === 'frame' ? readFrame(job.input.ref) : job.input.image;
-  const readMs = performance.now() - t0;
-  const out = await runner.run(image, job);
-  return {
-    detections: out.detections,
-    width: image.width,
-    height: image.height,
-    timings: {
-      readMs,
-      preprocessMs: out.preprocessMs,
-      inferenceMs: out.inferenceMs,
-      postprocessMs: out.postprocessMs,
-    },
-  };
+// Per-batch bookkeeping, reused: which job sits in which batch slot and what its slot needs.
+const slotJob: number[] = [];
+const slotPrep: Prepared[] = [];
+const slotReadMs: number[] = [];
+
+/**
+ * Jobs of one model as one batch: each frame is read and letterboxed into its slot (a job whose
+ * frame cannot be read fails alone), one session.run, then each slot's output is decoded.
+ */
+async function detectBatch(jobs: DetectJob[]): Promise<JobOutcome[]> {
+  const first = jobs[0];
+  if (!first) return [];
+  const runner = runners.get(first.modelKey);
+  if (!runner) throw new ModelNotFoundError(first.modelId);
+  if (jobs.length > runner.maxBatch) {
+    throw new InternalError(`batch of ${jobs.length} exceeds the model's ${runner.maxBatch}`);
+  }
+  const outcomes: JobOutcome[] = new Array<JobOutcome>(jobs.length);
+  let count = 0;
+  for (let j = 0; j < jobs.length; j++) {
+    const job = jobs[j] as DetectJob;
+    try {
+      const t0 = performance.now();
+      const image = job.input.kind === 'frame' ? readFrame(job.input.ref) : job.input.image;
+      slotReadMs[count] = performance.now() - t0;
+      slotPrep[count] = runner.prepare(count, image);
+      slotJob[count] = j;
+      count++;
+    } catch (err) {
+      outcomes[j] = { ok: false, error: toErrorPayload(err) };
+    }
+  }
+  if (count === 0) return outcomes;
+  const { output, inferenceMs } = await runner.infer(count);
+  try {
+    for (let s = 0; s < count; s++) {
+      const j = slotJob[s] as number;
+      const job = jobs[j] as DetectJob;
+      const prep = slotPrep[s] as Prepared;
+      const t0 = performance.now();
+      const detections = runner.decode(output, s, count, prep, job);
+      outcomes[j] = {
+        ok: true,
+        result: {
+          detections,
+          width: prep.imageWidth,
+          height: prep.imageHeight,
+          batchSize: count,
+          timings: {
+            readMs: slotReadMs[s] as number,
+            preprocessMs: prep.preprocessMs,
+            inferenceMs,
+            postprocessMs: performance.now() - t0,
+          },
+        },
+      };
+    }
+  } finally {
+    output.dispose();
+  }
+  return outcomes;
 }
 
 function readFrame(ref: Extract<DetectJob['input'], { kind: 'frame' }>['ref']): PixelImage {
