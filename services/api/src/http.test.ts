@@ -599,6 +599,7 @@ test('events: SSE from JetStream live, resumable with Last-Event-ID, history wit
         pixelFormat: 0,
         store: '',
         byteLength: 0,
+        generation: 0,
         ptsMs: 0,
       },
       trackIds: [n],

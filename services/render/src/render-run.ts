@@ -214,6 +214,8 @@ export class RenderRun {
   }
 
   private onOverlay(o: Overlay, ctx: Context): void {
+    const gen = o.frame?.generation ?? 0;
+    if (gen !== 0 && gen !== this.run.generation) return;
     this.shapes = o.shapes;
     this.shapesFrame = o.frame ? { width: o.frame.width, height: o.frame.height } : undefined;
     this.shapesChanged = true;
@@ -222,6 +224,9 @@ export class RenderRun {
 
   /** A frame was announced (by its detections or its overlay); the newest one wins. */
   private onFrame(ref: FrameRef, ctx: Context, fromOverlay: boolean): void {
+    // While a run moves between nodes, both generations' frames are announced: draw only ours
+    // (0: a publisher that does not say).
+    if (ref.generation !== 0 && ref.generation !== this.run.generation) return;
     const cur = this.latestRef;
     if (cur && cur.store === ref.store && cur.seq === ref.seq) {
       // The overlay (made by rules from these detections) is the deeper parent for this frame.

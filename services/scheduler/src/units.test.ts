@@ -60,6 +60,7 @@ function status(
     runIds,
     capacity,
     maxRuns: capacity + runIds.length,
+    capacityFps: 0,
     atMs: 0,
     announceIntervalMs,
   };
