@@ -49,8 +49,9 @@ async function metrics(): Promise<string> {
   return res.text();
 }
 
-function metric(text: string, name: string, labels: string): number | undefined {
-  const line = text.split('\n').find((l) => l.startsWith(`${name}{${labels}}`));
+/** The value of the sample of `name` whose labels include `label` (e.g. `node_id="x"`). */
+function metric(text: string, name: string, label: string): number | undefined {
+  const line = text.split('\n').find((l) => l.startsWith(`${name}{`) && l.includes(label));
   return line ? Number(line.split(' ').pop()) : undefined;
 }
 
@@ -100,7 +101,7 @@ test(
       'the scheduler to export the node figures',
       async () => {
         last = await metrics();
-        return metric(last, 'sie_scheduler_node_capacity_fps', `node="${NODE}"`) === 10
+        return metric(last, 'sie_scheduler_node_capacity_fps', `node_id="${NODE}"`) === 10
           ? last
           : undefined;
       },
@@ -110,7 +111,7 @@ test(
       const lines = last.split('\n').filter((l) => l.includes('node') || l.includes('queued'));
       throw new Error(`${String(err)}\n${lines.join('\n')}`);
     });
-    assert.equal(metric(text, 'sie_scheduler_node_used_fps', `node="${NODE}"`), 10);
+    assert.equal(metric(text, 'sie_scheduler_node_used_fps', `node_id="${NODE}"`), 10);
     assert.ok(
       (metric(text, 'sie_scheduler_runs_queued_total', 'reason="no_capacity"') ?? 0) >= 1,
       'the refusal is counted',

@@ -83,6 +83,15 @@ export function outputUrlOf(run: RunSpec, publishUrl: string): string {
 }
 
 /**
+ * The URL the encoder publishes to: the output URL with the run's generation (`?sie_gen=N`), so
+ * sie's RTSP server lets the render of a moved run (a newer generation) take the path over from
+ * the old node's render at once, and never the other way round. Viewers use the plain URL.
+ */
+export function publishUrlOf(outputUrl: string, generation: number): string {
+  return generation > 0 ? `${outputUrl}?sie_gen=${generation}` : outputUrl;
+}
+
+/**
  * A drawing style from the pipeline's rules JSON (`{"style": {boxThickness, fontSizePx, …}}`,
  * `@sie/pipeline`'s style), over the service defaults.
  */
@@ -423,7 +432,7 @@ export class RenderRun {
       fps,
       encoder: this.settings.encoder,
       gopFrames: Math.max(1, Math.round(fps * this.settings.gopSeconds)),
-      outputUrl: this.output.url,
+      outputUrl: publishUrlOf(this.output.url, this.run.generation),
       rtspTransport: this.settings.rtspTransport,
       ...(this.settings.bitrateKbps > 0 ? { bitrateKbps: this.settings.bitrateKbps } : {}),
     });

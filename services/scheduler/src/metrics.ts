@@ -14,8 +14,8 @@ export class SchedulerMetrics {
   readonly dbErrors: Counter<'op'>;
   readonly staleWrites: Counter;
   readonly modelLoads: Counter<'outcome'>;
-  readonly nodeCapacityFps: Gauge<'node'>;
-  readonly nodeUsedFps: Gauge<'node'>;
+  readonly nodeCapacityFps: Gauge<'node_id'>;
+  readonly nodeUsedFps: Gauge<'node_id'>;
   readonly queued: Counter<'reason'>;
   readonly moves: Counter<'outcome'>;
 
@@ -90,13 +90,15 @@ export class SchedulerMetrics {
     this.nodeCapacityFps = new Gauge({
       name: 'sie_scheduler_node_capacity_fps',
       help: "A node's capacity in frames per second (announced by its ingest, or the operator's override)",
-      labelNames: ['node'],
+      // Not `node`: every metric carries the host's `node` label already.
+      labelNames: ['node_id'],
       registers,
     });
     this.nodeUsedFps = new Gauge({
       name: 'sie_scheduler_node_used_fps',
       help: 'Expected frames per second of the runs placed on a node (admission control adds these up)',
-      labelNames: ['node'],
+      // Not `node`: every metric carries the host's `node` label already.
+      labelNames: ['node_id'],
       registers,
     });
     this.queued = new Counter({

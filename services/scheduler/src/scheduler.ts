@@ -20,15 +20,9 @@ import {
   toSourceSpec,
 } from '@sie/pipeline';
 import type { Logger } from '@sie/telemetry';
-import { NodeCommands } from './commands.js';
+import { NodeCommands, type StartOutcome } from './commands.js';
 import type { SchedulerConfig } from './config.js';
-import {
-  Fleet,
-  admits,
-  unschedulableNodes,
-  usedFpsOf,
-  type FleetSnapshot,
-} from './fleet.js';
+import { Fleet, admits, unschedulableNodes, usedFpsOf, type FleetSnapshot } from './fleet.js';
 import { HeartbeatTable, leaseDecision, stageName } from './heartbeats.js';
 import type { SchedulerMetrics } from './metrics.js';
 import { ModelStep } from './model-step.js';
@@ -296,8 +290,8 @@ export class Scheduler {
     this.metrics.nodeUsedFps.reset();
     for (const { nodeId } of this.nodes.views()) {
       if (!this.nodes.present(nodeId, 'ingest')) continue;
-      this.metrics.nodeCapacityFps.set({ node: nodeId }, this.capacityOf(nodeId, fleet));
-      this.metrics.nodeUsedFps.set({ node: nodeId }, this.usedOf(nodeId, fleet));
+      this.metrics.nodeCapacityFps.set({ node_id: nodeId }, this.capacityOf(nodeId, fleet));
+      this.metrics.nodeUsedFps.set({ node_id: nodeId }, this.usedOf(nodeId, fleet));
     }
   }
 
@@ -671,27 +665,24 @@ export class Scheduler {
       throw err;
     }
     this.supervised.set(view.id, { generation, nodeId: to, since: this.clock() });
-    // The old generation's source and rules first (rules writes its final state), then its
-    // render hands the RTSP path to the new node's render.
-    const others = stages.filter((s) => s !== 'ingest');
+    // The new render first: it takes the RTSP path over from the old one (a newer generation
+    // may), so viewers wait for a reconnect only. Then the old source and rules stop (rules
+    // writes its final state to KV) before the new rules start and restore it; the old render
+    // goes last.
+    const has = (stage: string): boolean => stages.includes(stage as (typeof stages)[number]);
+    const skipped: StartOutcome = { ok: true };
+    const render = has('render') ? await this.commands.start(to, ['render'], spec) : skipped;
     await Promise.all([
       this.commands.stop(from, ['ingest'], view.id, view.generation, 'moved'),
-      this.commands.stop(
-        from,
-        others.filter((s) => s === 'rules'),
-        view.id,
-        view.generation,
-        'moved',
-      ),
+      has('rules')
+        ? this.commands.stop(from, ['rules'], view.id, view.generation, 'moved')
+        : Promise.resolve(),
     ]);
-    await this.commands.stop(
-      from,
-      others.filter((s) => s !== 'rules'),
-      view.id,
-      view.generation,
-      'moved',
-    );
-    const rest = await this.commands.start(to, others, spec);
+    const rules = has('rules') ? await this.commands.start(to, ['rules'], spec) : skipped;
+    if (has('render')) {
+      await this.commands.stop(from, ['render'], view.id, view.generation, 'moved');
+    }
+    const rest = render.ok ? rules : render;
     if (!rest.ok) {
       // Its heartbeats will be missing: the lease runs out and the run restarts the usual way.
       this.log.warn(

@@ -26,6 +26,12 @@ export class RtspViewer {
         '-nostdin',
         '-loglevel',
         'info',
+        // A low-latency player: ffmpeg's default stream analysis alone holds the first frame
+        // back ~3 s on a live stream.
+        '-analyzeduration',
+        '100000',
+        '-probesize',
+        '32768',
         '-rtsp_transport',
         'tcp',
         '-timeout',
