@@ -50,7 +50,7 @@ export function parseRequestUri(uri: string): RtspTarget | undefined {
     if (url.protocol !== 'rtsp:' && url.protocol !== 'rtspu:' && url.protocol !== 'rtsps:') {
       return undefined;
     }
-    rawPath = url.pathname;
+    rawPath = url.pathname + url.search;
     authority = url.host;
   }
   const q = rawPath.search(/[?#]/);
