@@ -205,11 +205,11 @@ test(
       250,
     );
     const end = Date.now();
-    for (const v of viewers) {
-      const gap = v.longestGapMs(t0, end);
-      t.diagnostic(`${v.url}: longest gap ${gap} ms`);
-      assert.ok(gap <= 5000, `${v.url}: the output stopped for ${gap} ms`);
-    }
+    const gaps = viewers.map((v) => v.longestGapMs(t0, end));
+    t.diagnostic(`longest gap a viewer saw, per run: ${gaps.join(', ')} ms`);
+    gaps.forEach((gap, i) =>
+      assert.ok(gap <= 5000, `${viewers[i]?.url ?? ''}: the output stopped for ${gap} ms`),
+    );
 
     // Events go on after the move, and the rule's running count never skips or repeats.
     await until(
