@@ -127,6 +127,8 @@ export class Scheduler {
    */
   private readonly reserved = new Map<string, Map<string, { fps: number; releasedAt?: number }>>();
   private readonly drainNotes = new Map<string, string>();
+  /** Draining nodes with a move of this scheduler in progress. */
+  private readonly moving = new Set<string>();
   private readonly clock: () => number;
   private readonly o: SchedulerOptions;
   private readonly log: Logger;
@@ -570,10 +572,14 @@ export class Scheduler {
       this.drainNotes.delete(nodeId);
       this.log.info({ node: nodeId }, 'node drained: it holds no runs');
     }
-    const busy = draining.filter((n) => !empty.includes(n));
-    if (busy.length === 0) return;
-    for (const run of await this.store.claimMoves(busy, this.o.batchSize, [...this.busy])) {
-      this.claimed('move', run, () => this.move(run));
+    // One move at a time per node: each start costs the target a burst of CPU (a source to open,
+    // an encoder to start), and the runs still on the node keep their output meanwhile.
+    for (const nodeId of draining) {
+      if (empty.includes(nodeId) || this.moving.has(nodeId)) continue;
+      const [run] = await this.store.claimMoves([nodeId], 1, [...this.busy]);
+      if (!run) continue;
+      this.moving.add(nodeId);
+      this.claimed('move', run, () => this.move(run).finally(() => this.moving.delete(nodeId)));
     }
   }
 

@@ -60,7 +60,7 @@ export class RtspViewer {
     });
     child.once('exit', () => {
       this.child = undefined;
-      if (!this.stopped) setTimeout(() => this.connect(), 200).unref();
+      if (!this.stopped) setTimeout(() => this.connect(), 50).unref();
     });
   }
 
