@@ -47,6 +47,9 @@ export const WAITING_MESSAGE = 'waiting for a node with capacity';
 /** Queue group of the stage-report subscription: one scheduler handles each report. */
 export const REPORTS_QUEUE = 'sie-scheduler';
 
+/** Pause before the drain tries again to move a run whose move failed. */
+const MOVE_RETRY_MS = 10_000;
+
 // Nodes announce themselves every ~2 s: until then an empty directory says nothing.
 const DIRECTORY_WARMUP_MS = 2500;
 
@@ -129,6 +132,8 @@ export class Scheduler {
   private readonly drainNotes = new Map<string, string>();
   /** Draining nodes with a move of this scheduler in progress. */
   private readonly moving = new Set<string>();
+  /** Runs whose last move failed, and when the drain may try them again (monotonic ms). */
+  private readonly moveBackoff = new Map<string, number>();
   private readonly clock: () => number;
   private readonly o: SchedulerOptions;
   private readonly log: Logger;
@@ -576,7 +581,12 @@ export class Scheduler {
     // an encoder to start), and the runs still on the node keep their output meanwhile.
     for (const nodeId of draining) {
       if (empty.includes(nodeId) || this.moving.has(nodeId)) continue;
-      const [run] = await this.store.claimMoves([nodeId], 1, [...this.busy]);
+      const now = this.clock();
+      for (const [id, until] of this.moveBackoff) if (until <= now) this.moveBackoff.delete(id);
+      const [run] = await this.store.claimMoves([nodeId], 1, [
+        ...this.busy,
+        ...this.moveBackoff.keys(),
+      ]);
       if (!run) continue;
       this.moving.add(nodeId);
       this.claimed('move', run, () => this.move(run).finally(() => this.moving.delete(nodeId)));
@@ -655,6 +665,10 @@ export class Scheduler {
       const why = outcome.ok ? 'no first frame in time' : `${outcome.stage}: ${outcome.message}`;
       this.metrics.moves.inc({ outcome: 'failed' });
       this.log.warn({ run: view.id, from, to, generation, why }, 'move failed; the run stays');
+      // Its beats would hide the old generation's, which keeps running: void it, and let the
+      // run rest a while before the drain tries again.
+      this.heartbeats.voidGeneration(view.id, generation);
+      this.moveBackoff.set(view.id, this.clock() + MOVE_RETRY_MS);
       this.background('stopping a failed move', () =>
         this.commands.stop(to, ['ingest'], view.id, generation, 'move failed'),
       );
