@@ -124,6 +124,32 @@ test(
     assert.equal(placed.nodeId, NODE);
     const after = await api.call<{ reason: { code: string } | null }>('GET', `/v1/runs/${third}`);
     assert.notEqual(after.body.reason?.code, 'no_capacity');
+
+    // With no other node, a drain cannot move anything: the runs stay, and the node says why.
+    const drain = await api.call('POST', `/v1/nodes/${NODE}/drain`);
+    assert.equal(drain.status, 202);
+    const waiting = await until(
+      'the drain to report that it waits',
+      async () => {
+        const r = await api.call<{ state: string; runs: number; message: string | null }>(
+          'GET',
+          `/v1/nodes/${NODE}`,
+        );
+        return r.body.message ? r.body : undefined;
+      },
+      20_000,
+      250,
+    );
+    assert.equal(waiting.state, 'draining');
+    assert.equal(waiting.runs, 2);
+    assert.match(waiting.message ?? '', /cannot move yet: no other ready node/);
+    assert.equal((await getRun(stack, second)).status, 'active');
+    const resumed = await api.call<{ state: string; message: string | null }>(
+      'POST',
+      `/v1/nodes/${NODE}/resume`,
+    );
+    assert.equal(resumed.body.state, 'ready');
+    assert.equal(resumed.body.message, null);
     await requestStop(stack, second);
     await requestStop(stack, third);
   },
