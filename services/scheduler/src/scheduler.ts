@@ -3,7 +3,6 @@ import {
   allHeartbeatsSubject,
   allNodeStatusSubject,
   allStageReportsSubject,
-  runStageReportsSubject,
   type Bus,
   type Subscription,
 } from '@sie/bus';
@@ -22,6 +21,7 @@ import {
 import type { Logger } from '@sie/telemetry';
 import { NodeCommands, type StartOutcome } from './commands.js';
 import type { SchedulerConfig } from './config.js';
+import { waitFirstFrame } from './first-frame.js';
 import { Fleet, admits, unschedulableNodes, usedFpsOf, type FleetSnapshot } from './fleet.js';
 import { HeartbeatTable, leaseDecision, stageName } from './heartbeats.js';
 import type { SchedulerMetrics } from './metrics.js';
@@ -33,6 +33,7 @@ import {
   isRecoverableRefusal,
   reasonForErrorCode,
 } from './reasons.js';
+import { Reservations } from './reservations.js';
 import {
   RunStore,
   viewOf,
@@ -123,12 +124,7 @@ export class Scheduler {
   private readonly commands: NodeCommands;
   private readonly modelStep: ModelStep;
   private readonly fleet: Fleet;
-  /**
-   * Placements in flight per node (run → expected fps), counted by admission control until the
-   * database shows them; `releasedAt` set: done, kept a few seconds for placements that read the
-   * fleet before it was committed.
-   */
-  private readonly reserved = new Map<string, Map<string, { fps: number; releasedAt?: number }>>();
+  private readonly reserved: Reservations;
   private readonly drainNotes = new Map<string, string>();
   /** Draining nodes with a move of this scheduler in progress. */
   private readonly moving = new Set<string>();
@@ -163,6 +159,7 @@ export class Scheduler {
     this.commands = new NodeCommands(deps.bus, this.o.commandTimeoutMs, this.metrics, this.log);
     this.modelStep = new ModelStep(deps.models, this.log, this.metrics);
     this.fleet = new Fleet(deps.db);
+    this.reserved = new Reservations(this.clock);
   }
 
   start(): void {
@@ -309,33 +306,8 @@ export class Scheduler {
     return fleet.settings.get(nodeId)?.capacityFps ?? this.nodes.capacityFps(nodeId);
   }
 
-  private inFlight(nodeId: string): Map<string, number> {
-    const out = new Map<string, number>();
-    const now = this.clock();
-    const mine = this.reserved.get(nodeId);
-    for (const [runId, r] of mine ?? []) {
-      if (r.releasedAt === undefined || now - r.releasedAt < 5000) out.set(runId, r.fps);
-      else mine?.delete(runId);
-    }
-    return out;
-  }
-
   private usedOf(nodeId: string, fleet: FleetSnapshot): number {
-    return usedFpsOf(fleet.runs.get(nodeId), this.inFlight(nodeId));
-  }
-
-  private reserve(nodeId: string, runId: string, fps: number): void {
-    let mine = this.reserved.get(nodeId);
-    if (!mine) this.reserved.set(nodeId, (mine = new Map()));
-    mine.set(runId, { fps });
-  }
-
-  /** Ends a reservation: `placed` keeps it a few seconds (until every fleet read shows it). */
-  private unreserve(nodeId: string, runId: string, placed: boolean): void {
-    const r = this.reserved.get(nodeId)?.get(runId);
-    if (!r) return;
-    if (placed) r.releasedAt = this.clock();
-    else this.reserved.get(nodeId)?.delete(runId);
+    return usedFpsOf(fleet.runs.get(nodeId), this.reserved.inFlight(nodeId));
   }
 
   /**
@@ -353,7 +325,7 @@ export class Scheduler {
       const capacityFps = this.capacityOf(c.nodeId, fleet);
       const usedFps = usedFpsOf(
         new Map([...(fleet.runs.get(c.nodeId) ?? [])].filter(([id]) => id !== runId)),
-        new Map([...this.inFlight(c.nodeId)].filter(([id]) => id !== runId)),
+        new Map([...this.reserved.inFlight(c.nodeId)].filter(([id]) => id !== runId)),
       );
       if (admits({ capacityFps, usedFps, runFps: fps })) return { node: c, full };
       full.push(`${c.nodeId} ${round(usedFps)}/${round(capacityFps)} fps`);
@@ -422,19 +394,19 @@ export class Scheduler {
         return;
       }
       const nodeId = node.nodeId;
-      this.reserve(nodeId, view.id, inputs.fps);
+      this.reserved.reserve(nodeId, view.id, inputs.fps);
       let placed;
       try {
         placed = await this.placeOn(nodeId, view, inputs, attempts + 1);
       } catch (err) {
-        this.unreserve(nodeId, view.id, false);
+        this.reserved.release(nodeId, view.id, false);
         throw err;
       }
       if (placed.kind === 'done') {
-        this.unreserve(nodeId, view.id, true);
+        this.reserved.release(nodeId, view.id, true);
         return;
       }
-      this.unreserve(nodeId, view.id, false);
+      this.reserved.release(nodeId, view.id, false);
       attempts = placed.attempts;
       view = placed.view;
       if (placed.kind === 'over') return;
@@ -630,13 +602,13 @@ export class Scheduler {
     }
     const to = node.nodeId;
     const generation = view.generation + 1;
-    this.reserve(to, view.id, inputs.fps);
+    this.reserved.reserve(to, view.id, inputs.fps);
     this.nodes.notePlaced(to, view.id);
     let committed = false;
     try {
       committed = await this.moveTo(view, from, to, generation, inputs);
     } finally {
-      this.unreserve(to, view.id, committed);
+      this.reserved.release(to, view.id, committed);
       if (!committed) this.nodes.forgetPlaced(to, view.id);
     }
   }
@@ -657,7 +629,12 @@ export class Scheduler {
       return false;
     }
     const spec = { ...inputs.spec, generation };
-    const firstFrame = this.waitFirstFrame(view.id, generation);
+    const firstFrame = waitFirstFrame(
+      this.deps.bus,
+      view.id,
+      generation,
+      this.o.moveStartTimeoutMs,
+    );
     const outcome = await this.commands.start(to, ['ingest'], spec);
     const ok = outcome.ok ? await firstFrame.done : false;
     firstFrame.cancel();
@@ -718,34 +695,6 @@ export class Scheduler {
     await this.noteDrain(from, null);
     this.deps.onTransition?.();
     return true;
-  }
-
-  /** Resolves true once `runId`'s ingest reports its first frame at `generation`. */
-  private waitFirstFrame(
-    runId: string,
-    generation: number,
-  ): { done: Promise<boolean>; cancel(): void } {
-    let finish: (ok: boolean) => void = () => undefined;
-    const done = new Promise<boolean>((resolve) => (finish = resolve));
-    const sub = this.deps.bus.subscribe(runStageReportsSubject(runId), StageReport, (r) => {
-      if (r.generation !== generation || stageName(r.stage) !== 'ingest') return;
-      if (r.kind === StageEventKind.STAGE_EVENT_KIND_STARTED) finish(true);
-      else if (
-        r.kind === StageEventKind.STAGE_EVENT_KIND_FAILED ||
-        r.kind === StageEventKind.STAGE_EVENT_KIND_ENDED
-      )
-        finish(false);
-    });
-    const timer = setTimeout(() => finish(false), this.o.moveStartTimeoutMs);
-    timer.unref();
-    return {
-      done,
-      cancel: () => {
-        clearTimeout(timer);
-        sub.unsubscribe();
-        finish(false);
-      },
-    };
   }
 
   // ---------------------------------------------------------------- shutdown
