@@ -21,6 +21,7 @@ const frame: FrameRef = {
   pixelFormat: PixelFormat.PIXEL_FORMAT_BGR24,
   store: 'run-r1',
   byteLength: 768 * 576 * 3,
+  generation: 0,
 };
 
 test('protobuf round trips keep every field of the frame path messages', () => {

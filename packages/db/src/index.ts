@@ -11,7 +11,7 @@ export type {
 } from './json.js';
 export { MIGRATIONS_FOLDER, migrate } from './migrate.js';
 export type { MigrateResult } from './migrate.js';
-export { models, outbox, pipelines, runTransitions, runs, tenants } from './schema.js';
+export { models, nodes, outbox, pipelines, runTransitions, runs, tenants } from './schema.js';
 export type {
   Model,
   NewModel,
@@ -20,6 +20,7 @@ export type {
   NewRun,
   NewRunTransition,
   NewTenant,
+  NodeRow,
   OutboxMessage,
   Pipeline,
   Run,
@@ -28,9 +29,12 @@ export type {
 } from './schema.js';
 export {
   DESIRED_STATES,
+  NODE_STATES,
   REASON_CODES,
   RUN_STATUSES,
   TERMINAL_RUN_STATUSES,
   isRunStatus,
 } from './vocabulary.js';
-export type { DesiredState, ReasonCode, RunStatus } from './vocabulary.js';
+export type { DesiredState, NodeState, ReasonCode, RunStatus } from './vocabulary.js';
+export { NODE_HOLDING_STATUSES, runsOnNodes } from './node-usage.js';
+export type { NodeRunRow } from './node-usage.js';

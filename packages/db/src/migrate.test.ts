@@ -55,7 +55,7 @@ test('migrating a current schema is a no-op', async () => {
     );
     assert.deepEqual(
       t.rows.map((r) => r.table_name),
-      ['models', 'outbox', 'pipelines', 'run_transitions', 'runs', 'tenants'],
+      ['models', 'nodes', 'outbox', 'pipelines', 'run_transitions', 'runs', 'tenants'],
     );
   } finally {
     await c.end();

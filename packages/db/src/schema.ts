@@ -14,7 +14,7 @@ import {
   uniqueIndex,
 } from 'drizzle-orm/pg-core';
 import type { ModelDecoderJson, PipelineConfigJson, RunOutputJson, RunSourceJson } from './json.js';
-import { DESIRED_STATES, RUN_STATUSES } from './vocabulary.js';
+import { DESIRED_STATES, NODE_STATES, RUN_STATUSES } from './vocabulary.js';
 
 // pg-core has no bytea column; node-postgres reads bytea as Buffer and writes any Uint8Array view.
 const bytea = customType<{ data: Uint8Array; driverData: Buffer }>({
@@ -191,6 +191,27 @@ export const outbox = pgTable(
   ],
 );
 
+/**
+ * Nodes an operator acted on (drain, resume). Not tenant-scoped: nodes belong to the operator.
+ * Nodes that announce themselves without a row here are `ready`.
+ */
+export const nodes = pgTable(
+  'nodes',
+  {
+    nodeId: text('node_id').primaryKey(),
+    state: text('state', { enum: NODE_STATES }).notNull().default('ready'),
+    /**
+     * Operator override of the node's capacity (frames per second); null: the figure the node's
+     * ingest announces.
+     */
+    capacityFps: doublePrecision('capacity_fps'),
+    /** What the scheduler last said about the drain (e.g. why a run cannot move yet). */
+    message: text('message'),
+    updatedAt: updatedAt(),
+  },
+  (t) => [check('nodes_state_check', sql`${t.state} in (${sqlList(NODE_STATES)})`)],
+);
+
 export type Tenant = typeof tenants.$inferSelect;
 export type NewTenant = typeof tenants.$inferInsert;
 export type Model = typeof models.$inferSelect;
@@ -203,3 +224,4 @@ export type RunTransition = typeof runTransitions.$inferSelect;
 export type NewRunTransition = typeof runTransitions.$inferInsert;
 export type OutboxMessage = typeof outbox.$inferSelect;
 export type NewOutboxMessage = typeof outbox.$inferInsert;
+export type NodeRow = typeof nodes.$inferSelect;

@@ -40,3 +40,10 @@ export type ReasonCode = (typeof REASON_CODES)[number];
 /** What the client asked for; the scheduler moves `status` towards it. */
 export const DESIRED_STATES = ['running', 'stopped'] as const;
 export type DesiredState = (typeof DESIRED_STATES)[number];
+
+/**
+ * A node's operator state (`nodes.state`): `ready` takes runs; `draining` takes none and has its
+ * runs moved to other nodes; `drained` holds none and may be stopped. A node with no row is ready.
+ */
+export const NODE_STATES = ['ready', 'draining', 'drained'] as const;
+export type NodeState = (typeof NODE_STATES)[number];

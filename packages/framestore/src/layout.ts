@@ -33,11 +33,17 @@ export function slotForSeq(seq: number, slotCount: number): number {
   return (seq - 1) % slotCount;
 }
 
-/** Name of a run's ring; run ids are validated tokens, so the name is a safe file name. */
-export function storeNameForRun(runId: string): string {
+/**
+ * Name of a run's ring; run ids are validated tokens, so the name is a safe file name. A
+ * generation (> 0) is part of the name: while a run moves between two nodes sharing one frame
+ * store, the old and the new ingest each write (and finally remove) their own ring.
+ */
+export function storeNameForRun(runId: string, generation = 0): string {
   if (!/^[A-Za-z0-9_-]{1,128}$/.test(runId))
     throw new RangeError(`bad run id for a frame store: ${runId}`);
-  return `run-${runId}`;
+  if (!Number.isSafeInteger(generation) || generation < 0)
+    throw new RangeError(`bad generation for a frame store: ${generation}`);
+  return generation > 0 ? `run-${runId}-g${generation}` : `run-${runId}`;
 }
 
 export function ringPath(dir: string, store: string): string {

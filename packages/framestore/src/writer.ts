@@ -26,6 +26,8 @@ export interface FrameStoreWriterOptions {
   slotCount: number;
   /** Largest frame payload in bytes (e.g. width × height × 3). */
   slotBytes: number;
+  /** The writing ingest's lease generation, carried by every FrameRef (default 0: unknown). */
+  generation?: number;
 }
 
 export interface FrameToWrite {
@@ -114,6 +116,7 @@ export class FrameStoreWriter {
       pixelFormat: frame.pixelFormat,
       store,
       byteLength: frame.data.byteLength,
+      generation: this.options.generation ?? 0,
     };
   }
 

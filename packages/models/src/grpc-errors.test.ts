@@ -16,6 +16,7 @@ const frame: FrameRef = {
   pixelFormat: PixelFormat.PIXEL_FORMAT_BGR24,
   store: 'run-r1',
   byteLength: 12,
+  generation: 0,
 };
 
 const detect: GrpcCallInfo = { operation: 'Detect', timeoutMs: 500, modelId: 'm', frame };

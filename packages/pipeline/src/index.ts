@@ -23,6 +23,7 @@ export type { Point } from './geometry.js';
 export { ZONE_RULE_KINDS, ruleParamSchemas } from './rule-params.js';
 export type { RuleParamSchemas, RuleParams } from './rule-params.js';
 export { toPipelineSpec, toSourceSpec } from './wire.js';
+export { DEFAULT_RUN_FPS, expectedRunFps } from './capacity.js';
 export {
   absoluteDirSchema,
   captureDestinationSchema,

@@ -12,7 +12,15 @@ export const handleAnnounce: Handler = (ctx) => {
   if (!sdp) return { status: 400 };
 
   const existing = registry.paths.get(target.path);
-  if (existing && !existing.closed) {
+  if (existing && !existing.closed && isTakeover(existing.generation, target.generation)) {
+    // A run moved to another node: its new render (a newer generation) replaces the old one at
+    // once; readers are disconnected and reconnect to the new stream. An older one never can.
+    registry.logger.info(
+      { conn: conn.id, path: target.path, from: existing.generation, to: target.generation },
+      'path taken over by a newer publisher',
+    );
+    registry.closePath(existing, `taken over by generation ${String(target.generation)}`);
+  } else if (existing && !existing.closed) {
     // The same connection may re-announce before SETUP (to change its SDP); nobody else may.
     if (existing.ownerConnectionId !== conn.id || existing.publisherSessionId !== undefined) {
       registry.logger.warn(
@@ -32,6 +40,7 @@ export const handleAnnounce: Handler = (ctx) => {
     maxBytes: registry.options.gopCacheMaxBytes,
     maxPackets: registry.options.gopCacheMaxPackets,
   });
+  path.generation = target.generation;
   registry.paths.set(path.name, path);
   conn.announced = path;
   registry.logger.info(
@@ -55,3 +64,8 @@ export const handleRecord: Handler = (ctx) => {
   }
   return { status: 200, session };
 };
+
+/** Whether a publisher of generation `next` may take over a path published at `current`. */
+export function isTakeover(current: number | undefined, next: number | undefined): boolean {
+  return current !== undefined && next !== undefined && next > current;
+}

@@ -34,6 +34,8 @@ export class StreamPath {
   publisherSessionId: string | undefined;
   ready = false;
   closed = false;
+  /** The publisher's generation (`?sie_gen=`), when its URL said. */
+  generation: number | undefined;
   bytesReceived = 0;
   packetsReceived = 0;
   /** Drops of readers that already left, so the path's total survives them. */

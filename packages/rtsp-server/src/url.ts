@@ -4,6 +4,20 @@ export interface RtspTarget {
   path: string;
   /** `host[:port]` as the client wrote it; undefined for `*` or an absolute path. */
   authority?: string;
+  /**
+   * The publisher's generation (`?sie_gen=N` in the URL): a publisher with a higher one takes an
+   * occupied path over (a run moved to another node); undefined when the URL does not say.
+   */
+  generation?: number;
+}
+
+/** `sie_gen` of a query string (`a=1&sie_gen=3`), when it is a non-negative integer. */
+export function generationOfQuery(query: string): number | undefined {
+  for (const part of query.split('&')) {
+    const [k, v] = part.split('=');
+    if (k === 'sie_gen' && v !== undefined && /^\d{1,15}$/.test(v)) return Number(v);
+  }
+  return undefined;
 }
 
 const MAX_PATH_CHARS = 1024;
@@ -36,11 +50,16 @@ export function parseRequestUri(uri: string): RtspTarget | undefined {
     if (url.protocol !== 'rtsp:' && url.protocol !== 'rtspu:' && url.protocol !== 'rtsps:') {
       return undefined;
     }
-    rawPath = url.pathname;
+    rawPath = url.pathname + url.search;
     authority = url.host;
   }
   const q = rawPath.search(/[?#]/);
-  if (q >= 0) rawPath = rawPath.slice(0, q);
+  let generation: number | undefined;
+  if (q >= 0) {
+    // ffmpeg appends a publisher's track controls after the query (`?sie_gen=3/streamid=0`).
+    generation = generationOfQuery(rawPath.slice(q + 1).split(/[/#]/)[0] ?? '');
+    rawPath = rawPath.slice(0, q);
+  }
   let path: string;
   try {
     path = decodeURIComponent(rawPath);
@@ -50,7 +69,9 @@ export function parseRequestUri(uri: string): RtspTarget | undefined {
   path = path.replace(/\/{2,}/g, '/').replace(/^\/+|\/+$/g, '');
   // Control characters in a path would end up in logs and headers.
   if (path.length > MAX_PATH_CHARS || hasControlChars(path)) return undefined;
-  return authority === undefined ? { path } : { path, authority };
+  const out: RtspTarget = authority === undefined ? { path } : { path, authority };
+  if (generation !== undefined) out.generation = generation;
+  return out;
 }
 
 /** The control name the server gives track `index` in the SDP it hands to readers. */

@@ -6,6 +6,8 @@ export interface StagePresenceStatus {
   /** Runs it can still take. */
   capacity: number;
   maxRuns?: number;
+  /** Frames per second the node can process in all (0 or absent: not stated). */
+  capacityFps?: number;
 }
 
 /**
@@ -31,6 +33,7 @@ export function serveStagePing(
       maxRuns: s.maxRuns ?? s.capacity + s.runIds.length,
       atMs: Date.now(),
       announceIntervalMs,
+      capacityFps: s.capacityFps ?? 0,
     };
   };
   const sub = bus.serve(

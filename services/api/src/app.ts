@@ -15,6 +15,7 @@ import { LatestDetections } from './latest-detections.js';
 import { LiveFigures } from './live-figures.js';
 import { workerModelInspector, type ModelInspector } from './models/inspect.js';
 import { registerModelRoutes } from './models/routes.js';
+import { registerNodeRoutes } from './nodes/routes.js';
 import { ModelStore } from './models/store.js';
 import { buildOpenApi } from './openapi/document.js';
 import { SCHEMA_NAMES } from './openapi/names.js';
@@ -80,6 +81,7 @@ export async function buildApiApp(deps: ApiDeps): Promise<FastifyInstance> {
   registerModelRoutes(ctx);
   registerPipelineRoutes(ctx);
   registerRunRoutes(ctx);
+  registerNodeRoutes(ctx, deps.bus);
   const latest = new LatestDetections(config.detections.latestCacheRuns);
   latest.start(deps.bus);
   app.addHook('onClose', async () => latest.stop());

@@ -39,6 +39,13 @@ export const ingestConfigSchema = z.strictObject({
     .prefault({}),
   /** Runs this node's ingest accepts at once; more are refused with `unavailable`. */
   maxRuns: z.number().int().min(0).max(10_000).default(8),
+  /**
+   * Frames per second this node can process across all its runs, as measured by `pnpm bench` on
+   * the machine (docs/benchmarks.md: the saturation point). Announced to schedulers, which place
+   * no run whose expected rate would take the node past it (admission control); 0 (the default,
+   * since only a measurement on the machine gives the figure) turns it off.
+   */
+  capacityFps: z.number().min(0).max(100_000).default(0),
   heartbeatIntervalMs: ms().default(1000),
   /** When set, file sources must lie under this directory. */
   mediaRoot: z.string().min(1).optional(),

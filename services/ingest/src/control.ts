@@ -12,6 +12,8 @@ export interface ControlOptions {
   manager: RunManager;
   validation: ValidateOptions;
   logger: Logger;
+  /** Announced with the node's presence (admission control); 0: not stated. */
+  capacityFps?: number;
 }
 
 /**
@@ -69,6 +71,7 @@ export function serveControl(o: ControlOptions): { close(): void } {
     serveStagePing(bus, nodeId, 'ingest', () => ({
       runIds: manager.runIds(),
       capacity: manager.capacityLeft(),
+      capacityFps: o.capacityFps ?? 0,
     })),
   ];
   return {

@@ -21,6 +21,7 @@ const frame: FrameRef = {
   pixelFormat: PixelFormat.PIXEL_FORMAT_BGR24,
   store: 'run-r1',
   byteLength: 12,
+  generation: 0,
 };
 
 const call = (modelId: string): DetectCall => ({ modelId, frame, scoreThreshold: 0, classes: [] });

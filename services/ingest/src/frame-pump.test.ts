@@ -28,6 +28,7 @@ const ref = (seq: number): FrameRef => ({
   pixelFormat: PixelFormat.PIXEL_FORMAT_BGR24,
   store: 'run-r1',
   byteLength: 12,
+  generation: 0,
 });
 
 /** A detector whose calls the test resolves or fails by hand. */

@@ -420,8 +420,9 @@ export class IngestRun {
     const { settings } = this.deps;
     this.writer = FrameStoreWriter.create({
       dir: settings.frameStoreDir,
-      store: storeNameForRun(this.spec.runId),
+      store: storeNameForRun(this.spec.runId, this.spec.generation),
       runId: this.spec.runId,
+      generation: this.spec.generation,
       slotCount: settings.frameStoreSlots,
       slotBytes: width * height * 3,
     });

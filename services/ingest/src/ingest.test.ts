@@ -54,8 +54,8 @@ describe('ingest service (real ffmpeg, NATS and frame store; fake inference)', (
     if (work) rmSync(work, { recursive: true, force: true });
   });
 
-  const ring = (runId: string): string =>
-    ringPath(ingest.config.frameStoreDir, storeNameForRun(runId));
+  const ring = (runId: string, generation = 1): string =>
+    ringPath(ingest.config.frameStoreDir, storeNameForRun(runId, generation));
 
   test('a file read with realtime=false publishes every frame, in order, then ENDED', async () => {
     const runId = uid('every');
@@ -73,7 +73,8 @@ describe('ingest service (real ffmpeg, NATS and frame store; fake inference)', (
       assert.equal(f.seq, i + 1, 'in order, none missing');
       assert.equal(f.slot, i % ingest.config.frameStoreSlots);
       assert.equal(f.runId, runId);
-      assert.equal(f.store, storeNameForRun(runId));
+      assert.equal(f.store, storeNameForRun(runId, 1));
+      assert.equal(f.generation, 1);
       assert.equal(f.width, 768);
       assert.equal(f.height, 576);
       assert.equal(f.pixelFormat, PixelFormat.PIXEL_FORMAT_BGR24);
@@ -113,7 +114,7 @@ describe('ingest service (real ffmpeg, NATS and frame store; fake inference)', (
     assert.equal(res.accepted, true);
     // The clip holds 10 frames (1 s at 10 fps): 25 frames means it looped at least twice.
     await watch.waitFor(() => watch.detections.length >= 25, 10_000, '25 detections');
-    assert.ok(existsSync(ring(runId)));
+    assert.ok(existsSync(ring(runId, 3)));
     const pids = ffmpegPidsWith(clip);
     assert.equal(pids.length, 1, 'one ffmpeg for the run');
     const seqs = watch.detections.map((d) => d.frame?.seq ?? 0);
@@ -150,7 +151,7 @@ describe('ingest service (real ffmpeg, NATS and frame store; fake inference)', (
     assert.deepEqual(stopped, { stopped: true, error: undefined });
     await watch.waitFor(() => watch.reportOf(STOPPED) !== undefined, 5000, 'STOPPED');
     assert.deepEqual(ffmpegPidsWith(clip), [], 'ffmpeg is gone');
-    assert.ok(!existsSync(ring(runId)), 'the ring file is removed');
+    assert.ok(!existsSync(ring(runId, 3)), 'the ring file is removed');
     const after = await ingest.registry.getSingleMetricAsString('sie_ingest_frames_decoded_total');
     assert.doesNotMatch(after, new RegExp(runId), "the run's metric series are removed");
     const beatsAtStop = watch.heartbeats.length;

@@ -65,6 +65,7 @@ export function startIngest(
   const control = serveControl({
     bus,
     nodeId: config.nodeId,
+    capacityFps: config.capacityFps,
     manager,
     validation: {
       mediaRoot: config.mediaRoot,

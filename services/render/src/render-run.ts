@@ -96,6 +96,15 @@ export function outputUrlOf(run: RunSpec, publishUrl: string): string {
 }
 
 /**
+ * The URL the encoder publishes to: the output URL with the run's generation (`?sie_gen=N`), so
+ * sie's RTSP server lets the render of a moved run (a newer generation) take the path over from
+ * the old node's render at once, and never the other way round. Viewers use the plain URL.
+ */
+export function publishUrlOf(outputUrl: string, generation: number): string {
+  return generation > 0 ? `${outputUrl}?sie_gen=${generation}` : outputUrl;
+}
+
+/**
  * A drawing style from the pipeline's rules JSON (`{"style": {boxThickness, fontSizePx, …}}`,
  * `@sie/pipeline`'s style), over the service defaults.
  */
@@ -239,6 +248,8 @@ export class RenderRun {
   }
 
   private onOverlay(o: Overlay, ctx: Context): void {
+    const gen = o.frame?.generation ?? 0;
+    if (gen !== 0 && gen !== this.run.generation) return;
     this.deps.snapshots?.onOverlay(o);
     this.shapes = o.shapes;
     this.shapesFrame = o.frame ? { width: o.frame.width, height: o.frame.height } : undefined;
@@ -248,6 +259,9 @@ export class RenderRun {
 
   /** A frame was announced (by its detections or its overlay); the newest one wins. */
   private onFrame(ref: FrameRef, ctx: Context, fromOverlay: boolean): void {
+    // While a run moves between nodes, both generations' frames are announced: draw only ours
+    // (0: a publisher that does not say).
+    if (ref.generation !== 0 && ref.generation !== this.run.generation) return;
     const cur = this.latestRef;
     if (cur && cur.store === ref.store && cur.seq === ref.seq) {
       // The overlay (made by rules from these detections) is the deeper parent for this frame.
@@ -447,7 +461,7 @@ export class RenderRun {
       fps,
       encoder: this.settings.encoder,
       gopFrames: Math.max(1, Math.round(fps * this.settings.gopSeconds)),
-      outputUrl: this.output.url,
+      outputUrl: publishUrlOf(this.output.url, this.run.generation),
       rtspTransport: this.settings.rtspTransport,
       ...(this.settings.bitrateKbps > 0 ? { bitrateKbps: this.settings.bitrateKbps } : {}),
     });

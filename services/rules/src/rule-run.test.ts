@@ -105,6 +105,7 @@ function frame(runId: string, seq: number): FrameDetections {
       pixelFormat: PixelFormat.PIXEL_FORMAT_BGR24,
       store: '',
       byteLength: 0,
+      generation: 0,
       ptsMs: (seq - 1) * 100,
     },
     detections: [person(seq)],

@@ -37,6 +37,8 @@ export interface RunSnapshot {
   /** Added to a frame's seq/time so both stay monotonic when a restarted source starts over. */
   seqOffset: number;
   timeOffsetMs: number;
+  /** Generation of the run that wrote it (absent in older snapshots). */
+  generation?: number;
   engine: EngineSnapshot;
 }
 
@@ -92,6 +94,11 @@ export class RuleRun {
   private idleTimer: NodeJS.Timeout | undefined;
   private snapshotting: Promise<void> = Promise.resolve();
   private closed = false;
+  /**
+   * The state came from another generation (a restart, or a move to another node): that ingest
+   * numbers its frames from its own start, so the first frame continues the restored timeline.
+   */
+  private rebase = false;
   private readonly tracer: Tracer;
 
   private constructor(
@@ -126,7 +133,10 @@ export class RuleRun {
         }
       : { lastSeq: 0, lastTimeMs: Number.NEGATIVE_INFINITY, seqOffset: 0, timeOffsetMs: 0 };
     const r = new RuleRun(run, engine, overlayStyleOf(run.pipeline?.rulesJson ?? ''), state, o);
-    if (snap) r.lastSnapshotTimeMs = snap.lastTimeMs;
+    if (snap) {
+      r.lastSnapshotTimeMs = snap.lastTimeMs;
+      r.rebase = (snap.generation ?? 0) !== run.generation;
+    }
     return r;
   }
 
@@ -152,6 +162,10 @@ export class RuleRun {
         this.o.logger.warn({ run: this.run.runId, err: toErrorPayload(err) }, 'bad detections');
         continue;
       }
+      // While a run moves between nodes, the other generation's ingest publishes too: its
+      // frames belong to the other rules instance (0: a publisher that does not say).
+      const gen = d.frame?.generation ?? 0;
+      if (gen !== 0 && gen !== this.run.generation) continue;
       // The publisher's W3C trace context (NATS headers): this frame's span is its child.
       const carrier: Record<string, string> = {};
       if (msg.headers) for (const [k, v] of msg.headers) carrier[k.toLowerCase()] = v[0] ?? '';
@@ -221,7 +235,11 @@ export class RuleRun {
     const rawSeq = ref?.seq ?? this.state.lastSeq - this.state.seqOffset + 1;
     const rawTime = ref ? ref.ptsMs : this.state.lastTimeMs - this.state.timeOffsetMs;
     let seq = rawSeq + this.state.seqOffset;
-    if (seq <= this.state.lastSeq) {
+    if (this.rebase && ref) {
+      this.rebase = false;
+      this.state.seqOffset = this.state.lastSeq - rawSeq + 1;
+      seq = this.state.lastSeq + 1;
+    } else if (seq <= this.state.lastSeq) {
       // An older frame of the same source (or the last one again) is stale: nothing to do. A
       // source that started over numbers its frames from 1 (a few may have been dropped).
       if (rawSeq > SOURCE_RESTART_MAX_SEQ) return undefined;
@@ -313,6 +331,7 @@ export class RuleRun {
     const body: RunSnapshot = {
       version: 1,
       runId: this.run.runId,
+      generation: this.run.generation,
       ...this.state,
       engine: this.engine.snapshot(),
     };

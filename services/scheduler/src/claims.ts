@@ -69,5 +69,23 @@ export function claimCondition(kind: ClaimKind, me: string, busy: readonly strin
   }
 }
 
+/**
+ * The WHERE clause of a move claim: running runs on the draining `nodeIds` that nobody else
+ * holds (a run another scheduler supervises is moved by that one).
+ */
+export function moveCondition(
+  me: string,
+  nodeIds: readonly string[],
+  busy: readonly string[] = [],
+): SQL {
+  return and(
+    eq(runs.status, 'active'),
+    eq(runs.desiredState, 'running'),
+    inArray(runs.nodeId, [...nodeIds]),
+    leaseFreeOrMine(me),
+    busy.length > 0 ? notInArray(runs.id, [...busy]) : undefined,
+  )!;
+}
+
 /** Statuses in which the lease owner renews the lease from the stages' heartbeats. */
 export const SUPERVISED_STATUSES = ['in_startup_processing', 'active'] as const;

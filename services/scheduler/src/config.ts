@@ -42,6 +42,11 @@ export const schedulerConfigSchema = z.strictObject({
     .refine((s) => s.includes('ingest'), 'the ingest stage is required')
     .refine((s) => new Set(s).size === s.length, 'no stage twice')
     .default(['ingest', 'rules', 'render']),
+  /**
+   * How long a run moving off a draining node may take to report its first frame on the new
+   * node before the move is given up (the run stays where it was, and the drain tries again).
+   */
+  moveStartTimeoutMs: ms().default(30_000),
   /** Runs claimed per poll and per kind of work. */
   batchSize: z.number().int().min(1).max(1000).default(20),
   /**

@@ -24,12 +24,15 @@ interface Beat {
  */
 export class HeartbeatTable {
   private readonly beats = new Map<string, Map<string, Beat>>();
+  /** Generations of a run that will never run (a move given up): their beats are ignored. */
+  private readonly voided = new Map<string, Set<number>>();
 
   constructor(private readonly clock: () => number) {}
 
   record(hb: Pick<Heartbeat, 'runId' | 'stage' | 'generation' | 'nodeId'>): void {
     let stages = this.beats.get(hb.runId);
     if (!stages) this.beats.set(hb.runId, (stages = new Map()));
+    if (this.voided.get(hb.runId)?.has(hb.generation)) return;
     const stage = stageName(hb.stage);
     const held = stages.get(stage);
     // An older generation's stage (a lost node coming back) never hides the current one.
@@ -45,6 +48,21 @@ export class HeartbeatTable {
 
   forget(runId: string): void {
     this.beats.delete(runId);
+    this.voided.delete(runId);
+  }
+
+  /**
+   * A generation that was started and given up (a failed move): its beats are dropped and
+   * ignored from now on, so the generation still running is judged by its own beats again.
+   */
+  voidGeneration(runId: string, generation: number): void {
+    let set = this.voided.get(runId);
+    if (!set) this.voided.set(runId, (set = new Set()));
+    set.add(generation);
+    const stages = this.beats.get(runId);
+    for (const [stage, beat] of stages ?? []) {
+      if (beat.generation === generation) stages?.delete(stage);
+    }
   }
 
   /** Drops runs whose every stage has been silent for `maxAgeMs`. */
@@ -53,7 +71,10 @@ export class HeartbeatTable {
     for (const [runId, stages] of this.beats) {
       let fresh = false;
       for (const beat of stages.values()) if (now - beat.at <= maxAgeMs) fresh = true;
-      if (!fresh) this.beats.delete(runId);
+      if (!fresh) {
+        this.beats.delete(runId);
+        this.voided.delete(runId);
+      }
     }
   }
 

@@ -14,6 +14,10 @@ export class SchedulerMetrics {
   readonly dbErrors: Counter<'op'>;
   readonly staleWrites: Counter;
   readonly modelLoads: Counter<'outcome'>;
+  readonly nodeCapacityFps: Gauge<'node_id'>;
+  readonly nodeUsedFps: Gauge<'node_id'>;
+  readonly queued: Counter<'reason'>;
+  readonly moves: Counter<'outcome'>;
 
   constructor(registry: Registry) {
     const registers = [registry];
@@ -80,6 +84,32 @@ export class SchedulerMetrics {
     this.modelLoads = new Counter({
       name: 'sie_scheduler_model_loads_total',
       help: "LoadModel calls before a run's start, per outcome (ok or the error code)",
+      labelNames: ['outcome'],
+      registers,
+    });
+    this.nodeCapacityFps = new Gauge({
+      name: 'sie_scheduler_node_capacity_fps',
+      help: "A node's capacity in frames per second (announced by its ingest, or the operator's override)",
+      // Not `node`: every metric carries the host's `node` label already.
+      labelNames: ['node_id'],
+      registers,
+    });
+    this.nodeUsedFps = new Gauge({
+      name: 'sie_scheduler_node_used_fps',
+      help: 'Expected frames per second of the runs placed on a node (admission control adds these up)',
+      // Not `node`: every metric carries the host's `node` label already.
+      labelNames: ['node_id'],
+      registers,
+    });
+    this.queued = new Counter({
+      name: 'sie_scheduler_runs_queued_total',
+      help: 'Placements that left a run queued, per reason (no_capacity: every node would go past its fps capacity; no_node: no node with a free place)',
+      labelNames: ['reason'],
+      registers,
+    });
+    this.moves = new Counter({
+      name: 'sie_scheduler_run_moves_total',
+      help: 'Runs moved off a draining node (make-before-break), per outcome',
       labelNames: ['outcome'],
       registers,
     });

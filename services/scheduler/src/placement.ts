@@ -147,6 +147,11 @@ export class NodeDirectory {
     });
   }
 
+  /** The capacity in fps the node's ingest announces (0: not stated, or not announced). */
+  capacityFps(nodeId: string): number {
+    return this.nodes.get(nodeId)?.get('ingest')?.status.capacityFps ?? 0;
+  }
+
   /** Whether `stage` of `nodeId` still announces itself. */
   present(nodeId: string, stage: string): boolean {
     const p = this.nodes.get(nodeId)?.get(stage);

@@ -2,6 +2,7 @@ import {
   models,
   outbox,
   pipelines,
+  runTransitions,
   runs,
   type Db,
   type Model,
@@ -14,6 +15,7 @@ import { and, asc, eq, inArray, isNull, sql } from 'drizzle-orm';
 import {
   SUPERVISED_STATUSES,
   claimCondition,
+  moveCondition,
   leaseFree,
   leaseUntil,
   type ClaimKind,
@@ -100,6 +102,72 @@ export class RunStore {
     });
   }
 
+  /** Claims up to `limit` active runs on the draining `nodeIds` to move them elsewhere. */
+  async claimMoves(
+    nodeIds: readonly string[],
+    limit: number,
+    busy: readonly string[] = [],
+  ): Promise<Run[]> {
+    if (limit <= 0 || nodeIds.length === 0) return [];
+    return this.db.transaction(async (tx) => {
+      const picked = await tx
+        .select({ id: runs.id })
+        .from(runs)
+        .where(moveCondition(this.me, nodeIds, busy))
+        .orderBy(asc(runs.createdAt), asc(runs.id))
+        .limit(limit)
+        .for('update', { skipLocked: true });
+      if (picked.length === 0) return [];
+      return tx
+        .update(runs)
+        .set({ leaseOwner: this.me, leaseExpiresAt: leaseUntil(this.leaseMs) })
+        .where(
+          inArray(
+            runs.id,
+            picked.map((p) => p.id),
+          ),
+        )
+        .returning();
+    });
+  }
+
+  /**
+   * Commits a move: the run (still `active`, at `view.generation`, held by this scheduler) now
+   * runs on `nodeId` at `generation`; the new generation fences every command and report of the
+   * old placement. Recorded as an `active → active` transition with reason `moved`.
+   */
+  async move(view: RunView, nodeId: string, generation: number, message: string): Promise<void> {
+    await this.db.transaction(async (tx) => {
+      const rows = await tx
+        .update(runs)
+        .set({ nodeId, leaseGeneration: generation, leaseExpiresAt: leaseUntil(this.leaseMs) })
+        .where(
+          and(
+            eq(runs.id, view.id),
+            eq(runs.status, view.status),
+            eq(runs.leaseGeneration, view.generation),
+            eq(runs.leaseOwner, this.me),
+          ),
+        )
+        .returning({ id: runs.id });
+      if (rows.length === 0) {
+        throw new StaleRunError(
+          view.id,
+          `${view.status} at generation ${view.generation} held by ${this.me}`,
+        );
+      }
+      await tx.insert(runTransitions).values({
+        runId: view.id,
+        fromStatus: view.status,
+        toStatus: view.status,
+        reasonCode: 'moved',
+        message,
+        generation,
+        actor: this.actor,
+      });
+    });
+  }
+
   async get(id: string): Promise<Run | undefined> {
     const [row] = await this.db.select().from(runs).where(eq(runs.id, id));
     return row;
@@ -167,10 +235,15 @@ export class RunStore {
    * Lets go of a run this scheduler cannot progress now (e.g. no node has room), with a message
    * for the client; any scheduler may claim it again.
    */
-  async release(view: RunView, message: string): Promise<boolean> {
+  async release(view: RunView, message: string, reasonCode?: string): Promise<boolean> {
     const rows = await this.db
       .update(runs)
-      .set({ leaseOwner: null, leaseExpiresAt: null, reasonMessage: message })
+      .set({
+        leaseOwner: null,
+        leaseExpiresAt: null,
+        reasonMessage: message,
+        ...(reasonCode ? { reasonCode } : {}),
+      })
       .where(
         and(
           eq(runs.id, view.id),

@@ -87,6 +87,7 @@ function scheduler(
       stages: ['ingest', 'rules', 'render'],
       batchSize: 20,
       nodeSilenceMs: 0,
+      moveStartTimeoutMs: 10_000,
       ...options,
     },
     db: h.db,

@@ -11,6 +11,7 @@ import type { Db, Model, ReasonCode, Run, RunStatus } from '@sie/db';
 import { StaleRunError } from '@sie/lifecycle';
 import type { ModelLoader } from '@sie/models';
 import {
+  expectedRunFps,
   pipelineConfigSchema,
   runOutputSchema,
   runSourceSchema,
@@ -18,18 +19,21 @@ import {
   toSourceSpec,
 } from '@sie/pipeline';
 import type { Logger } from '@sie/telemetry';
-import { NodeCommands } from './commands.js';
+import { NodeCommands, type StartOutcome } from './commands.js';
 import type { SchedulerConfig } from './config.js';
+import { waitFirstFrame } from './first-frame.js';
+import { Fleet, admits, unschedulableNodes, usedFpsOf, type FleetSnapshot } from './fleet.js';
 import { HeartbeatTable, leaseDecision, stageName } from './heartbeats.js';
 import type { SchedulerMetrics } from './metrics.js';
 import { ModelStep } from './model-step.js';
-import { NodeDirectory } from './placement.js';
+import { NodeDirectory, type Candidate } from './placement.js';
 import {
   failureMessage,
   isModelFault,
   isRecoverableRefusal,
   reasonForErrorCode,
 } from './reasons.js';
+import { Reservations } from './reservations.js';
 import {
   RunStore,
   viewOf,
@@ -44,6 +48,9 @@ export const WAITING_MESSAGE = 'waiting for a node with capacity';
 /** Queue group of the stage-report subscription: one scheduler handles each report. */
 export const REPORTS_QUEUE = 'sie-scheduler';
 
+/** Pause before the drain tries again to move a run whose move failed. */
+const MOVE_RETRY_MS = 10_000;
+
 // Nodes announce themselves every ~2 s: until then an empty directory says nothing.
 const DIRECTORY_WARMUP_MS = 2500;
 
@@ -52,6 +59,8 @@ interface StartInputs {
   spec: RunSpec;
   modelId: string;
   model: Model | undefined;
+  /** Frames per second the run is expected to take of its node (admission control). */
+  fps: number;
 }
 
 /** A start that did not happen: who refused and why; `fatal` when no retry can help. */
@@ -81,6 +90,7 @@ export type SchedulerOptions = Pick<
   | 'stages'
   | 'batchSize'
   | 'nodeSilenceMs'
+  | 'moveStartTimeoutMs'
 >;
 
 export interface SchedulerDeps {
@@ -113,6 +123,13 @@ export class Scheduler {
   private readonly store: RunStore;
   private readonly commands: NodeCommands;
   private readonly modelStep: ModelStep;
+  private readonly fleet: Fleet;
+  private readonly reserved: Reservations;
+  private readonly drainNotes = new Map<string, string>();
+  /** Draining nodes with a move of this scheduler in progress. */
+  private readonly moving = new Set<string>();
+  /** Runs whose last move failed, and when the drain may try them again (monotonic ms). */
+  private readonly moveBackoff = new Map<string, number>();
   private readonly clock: () => number;
   private readonly o: SchedulerOptions;
   private readonly log: Logger;
@@ -141,6 +158,8 @@ export class Scheduler {
     this.store = new RunStore(deps.db, this.o.schedulerId, this.o.leaseMs);
     this.commands = new NodeCommands(deps.bus, this.o.commandTimeoutMs, this.metrics, this.log);
     this.modelStep = new ModelStep(deps.models, this.log, this.metrics);
+    this.fleet = new Fleet(deps.db);
+    this.reserved = new Reservations(this.clock);
   }
 
   start(): void {
@@ -208,6 +227,7 @@ export class Scheduler {
       } else if (this.uptime() >= DIRECTORY_WARMUP_MS) {
         await this.store.markWaiting(WAITING_MESSAGE, batchSize);
       }
+      await this.drainStep();
       await this.refreshGauges();
       this.pollError = '';
     } catch (err) {
@@ -269,6 +289,48 @@ export class Scheduler {
     for (const { status, n } of counts) this.metrics.runs.set({ status }, n);
     this.metrics.outboxLag.set(await this.store.outboxLag());
     this.metrics.nodes.set(this.nodes.knownNodes());
+    const fleet = await this.fleet.load();
+    this.metrics.nodeCapacityFps.reset();
+    this.metrics.nodeUsedFps.reset();
+    for (const { nodeId } of this.nodes.views()) {
+      if (!this.nodes.present(nodeId, 'ingest')) continue;
+      this.metrics.nodeCapacityFps.set({ node_id: nodeId }, this.capacityOf(nodeId, fleet));
+      this.metrics.nodeUsedFps.set({ node_id: nodeId }, this.usedOf(nodeId, fleet));
+    }
+  }
+
+  // ---------------------------------------------------------------- admission control
+
+  /** A node's capacity in fps: the operator's override, else what its ingest announces. */
+  private capacityOf(nodeId: string, fleet: FleetSnapshot): number {
+    return fleet.settings.get(nodeId)?.capacityFps ?? this.nodes.capacityFps(nodeId);
+  }
+
+  private usedOf(nodeId: string, fleet: FleetSnapshot): number {
+    return usedFpsOf(fleet.runs.get(nodeId), this.reserved.inFlight(nodeId));
+  }
+
+  /**
+   * The first ranked node that admits a run of `fps` (synchronous with the reservation that
+   * follows, so concurrent placements see each other); `full` lists the nodes refused.
+   */
+  private pickAdmitted(
+    ranked: readonly Candidate[],
+    fleet: FleetSnapshot,
+    runId: string,
+    fps: number,
+  ): { node?: Candidate; full: string[] } {
+    const full: string[] = [];
+    for (const c of ranked) {
+      const capacityFps = this.capacityOf(c.nodeId, fleet);
+      const usedFps = usedFpsOf(
+        new Map([...(fleet.runs.get(c.nodeId) ?? [])].filter(([id]) => id !== runId)),
+        new Map([...this.reserved.inFlight(c.nodeId)].filter(([id]) => id !== runId)),
+      );
+      if (admits({ capacityFps, usedFps, runFps: fps })) return { node: c, full };
+      full.push(`${c.nodeId} ${round(usedFps)}/${round(capacityFps)} fps`);
+    }
+    return { full };
   }
 
   private async transition(
@@ -308,20 +370,70 @@ export class Scheduler {
       await this.transition(view, 'failed', { reason: 'config_error', message: inputs });
       return;
     }
-    const { stages, maxStartAttempts } = this.o;
-    const exclude = new Set<string>();
+    const { stages } = this.o;
+    const fleet = await this.fleet.load();
+    const exclude = unschedulableNodes(fleet);
     let attempts = claimed.attempts;
     let lastFailure = '';
     for (;;) {
-      const node = this.nodes.rank(stages, { exclude, avoid })[0];
+      const ranked = this.nodes.rank(stages, { exclude, avoid });
+      const { node, full } = this.pickAdmitted(ranked, fleet, view.id, inputs.fps);
       if (!node) {
+        if (full.length > 0) {
+          this.metrics.queued.inc({ reason: 'no_capacity' });
+          await this.store.release(
+            view,
+            `no node has capacity for ${round(inputs.fps)} fps more (${full.join(', ')})`,
+            'no_capacity',
+          );
+          return;
+        }
+        this.metrics.queued.inc({ reason: 'no_node' });
         const why = lastFailure ? ` (last start failed: ${lastFailure})` : '';
         await this.store.release(view, `${WAITING_MESSAGE}${why}`);
         return;
       }
       const nodeId = node.nodeId;
+      this.reserved.reserve(nodeId, view.id, inputs.fps);
+      let placed;
+      try {
+        placed = await this.placeOn(nodeId, view, inputs, attempts + 1);
+      } catch (err) {
+        this.reserved.release(nodeId, view.id, false);
+        throw err;
+      }
+      if (placed.kind === 'done') {
+        this.reserved.release(nodeId, view.id, true);
+        return;
+      }
+      this.reserved.release(nodeId, view.id, false);
+      attempts = placed.attempts;
+      view = placed.view;
+      if (placed.kind === 'over') return;
+      exclude.add(nodeId);
+      lastFailure = placed.message;
+    }
+  }
+
+  /**
+   * One placement try on `nodeId`: the run at a new generation (`in_startup_processing`), then
+   * its start. `done`: started; `over`: failed for good; `retry`: back in `init_startup`.
+   */
+  private async placeOn(
+    nodeId: string,
+    claimedView: RunView,
+    inputs: StartInputs,
+    attemptNo: number,
+  ): Promise<
+    | { kind: 'done' }
+    | { kind: 'over'; attempts: number; view: RunView }
+    | { kind: 'retry'; attempts: number; view: RunView; message: string }
+  > {
+    const { maxStartAttempts } = this.o;
+    let view = claimedView;
+    const attempts = attemptNo;
+    {
       const generation = view.generation + 1;
-      attempts += 1;
       this.nodes.notePlaced(nodeId, view.id);
       try {
         await this.transition(view, 'in_startup_processing', {
@@ -337,7 +449,7 @@ export class Scheduler {
       view = { ...view, status: 'in_startup_processing', generation };
       this.supervised.set(view.id, { generation, nodeId, since: this.clock() });
       const refusal = await this.startOnNode(nodeId, view.id, inputs, generation);
-      if (!refusal) return;
+      if (!refusal) return { kind: 'done' };
 
       this.nodes.forgetPlaced(nodeId, view.id);
       this.supervised.delete(view.id);
@@ -348,7 +460,7 @@ export class Scheduler {
           message: failureMessage(refusal.stage, refusal),
           attempt: attempts,
         });
-        return;
+        return { kind: 'over', attempts, view };
       }
       if (attempts >= maxStartAttempts) {
         await this.transition(view, 'failed', {
@@ -356,7 +468,7 @@ export class Scheduler {
           message: `could not start the run in ${attempts} attempt(s); last: ${message}`,
           attempt: attempts,
         });
-        return;
+        return { kind: 'over', attempts, view };
       }
       await this.transition(view, 'init_startup', {
         reason: 'start_failed',
@@ -365,8 +477,7 @@ export class Scheduler {
         set: { nodeId: null },
       });
       view = { ...view, status: 'init_startup' };
-      exclude.add(nodeId);
-      lastFailure = message;
+      return { kind: 'retry', attempts, view, message };
     }
   }
 
@@ -413,7 +524,177 @@ export class Scheduler {
       source: toSourceSpec(source.data),
       outputPath: output.data.path ?? run.id,
     };
-    return { spec, modelId: pipeline.modelId, model };
+    return { spec, modelId: pipeline.modelId, model, fps: expectedRunFps(pipeline.config) };
+  }
+
+  // ---------------------------------------------------------------- drain
+
+  /**
+   * Works on draining nodes: claims their active runs to move them (make-before-break), and
+   * marks a node `drained` once no run holds a place on it and its ingest holds none.
+   */
+  private async drainStep(): Promise<void> {
+    const fleet = await this.fleet.load();
+    const draining = [...fleet.settings]
+      .filter(([, s]) => s.state === 'draining')
+      .map(([nodeId]) => nodeId);
+    if (draining.length === 0) return;
+    const empty = draining.filter(
+      (nodeId) =>
+        (fleet.runs.get(nodeId)?.size ?? 0) === 0 &&
+        (!this.nodes.present(nodeId, 'ingest') ||
+          this.nodes.runIdsOf(nodeId, 'ingest').length === 0),
+    );
+    for (const nodeId of await this.fleet.markDrained(empty)) {
+      this.drainNotes.delete(nodeId);
+      this.log.info({ node: nodeId }, 'node drained: it holds no runs');
+    }
+    // One move at a time per node: each start costs the target a burst of CPU (a source to open,
+    // an encoder to start), and the runs still on the node keep their output meanwhile.
+    for (const nodeId of draining) {
+      if (empty.includes(nodeId) || this.moving.has(nodeId)) continue;
+      const now = this.clock();
+      for (const [id, until] of this.moveBackoff) if (until <= now) this.moveBackoff.delete(id);
+      const [run] = await this.store.claimMoves([nodeId], 1, [
+        ...this.busy,
+        ...this.moveBackoff.keys(),
+      ]);
+      if (!run) continue;
+      this.moving.add(nodeId);
+      this.claimed('move', run, () => this.move(run).finally(() => this.moving.delete(nodeId)));
+    }
+  }
+
+  /** Records (once per change) why a drain waits, for GET /v1/nodes/{id}. */
+  private async noteDrain(nodeId: string, message: string | null): Promise<void> {
+    if ((this.drainNotes.get(nodeId) ?? null) === message) return;
+    if (message === null) this.drainNotes.delete(nodeId);
+    else this.drainNotes.set(nodeId, message);
+    await this.fleet.setMessage(nodeId, message);
+  }
+
+  /**
+   * Moves an active run off its draining node, make-before-break: the new node's ingest starts
+   * at the next generation while the old placement keeps running, and only once it reports its
+   * first frame is the move committed (the new generation fences the old one). Then the old
+   * node's stages stop (rules last writes its state to KV) and the new node's rules (which
+   * restores that state) and render (which takes the RTSP path over) start. No other node with
+   * room: the run stays where it is and the drain waits.
+   */
+  private async move(run: Run): Promise<void> {
+    const view = viewOf(run);
+    const from = run.nodeId;
+    if (!from) return;
+    const inputs = await this.startInputs(run);
+    if (typeof inputs === 'string') return;
+    const fleet = await this.fleet.load();
+    const exclude = new Set([...unschedulableNodes(fleet), from]);
+    const ranked = this.nodes.rank(this.o.stages, { exclude });
+    const { node, full } = this.pickAdmitted(ranked, fleet, view.id, inputs.fps);
+    if (!node) {
+      this.metrics.moves.inc({ outcome: 'no_capacity' });
+      const why =
+        full.length > 0
+          ? `no other node has capacity for ${round(inputs.fps)} fps (${full.join(', ')})`
+          : 'no other ready node';
+      await this.noteDrain(from, `waiting: run ${run.id} cannot move yet: ${why}`);
+      return;
+    }
+    const to = node.nodeId;
+    const generation = view.generation + 1;
+    this.reserved.reserve(to, view.id, inputs.fps);
+    this.nodes.notePlaced(to, view.id);
+    let committed = false;
+    try {
+      committed = await this.moveTo(view, from, to, generation, inputs);
+    } finally {
+      this.reserved.release(to, view.id, committed);
+      if (!committed) this.nodes.forgetPlaced(to, view.id);
+    }
+  }
+
+  private async moveTo(
+    view: RunView,
+    from: string,
+    to: string,
+    generation: number,
+    inputs: StartInputs,
+  ): Promise<boolean> {
+    const { stages } = this.o;
+    const started = Date.now();
+    const model = await this.modelStep.ensure(view.id, inputs.modelId, inputs.model);
+    if (!model.ok) {
+      this.metrics.moves.inc({ outcome: 'failed' });
+      await this.noteDrain(from, `waiting: run ${view.id}: ${model.message}`);
+      return false;
+    }
+    const spec = { ...inputs.spec, generation };
+    const firstFrame = waitFirstFrame(
+      this.deps.bus,
+      view.id,
+      generation,
+      this.o.moveStartTimeoutMs,
+    );
+    const outcome = await this.commands.start(to, ['ingest'], spec);
+    const ok = outcome.ok ? await firstFrame.done : false;
+    firstFrame.cancel();
+    if (!ok) {
+      const why = outcome.ok ? 'no first frame in time' : `${outcome.stage}: ${outcome.message}`;
+      this.metrics.moves.inc({ outcome: 'failed' });
+      this.log.warn({ run: view.id, from, to, generation, why }, 'move failed; the run stays');
+      // Its beats would hide the old generation's, which keeps running: void it, and let the
+      // run rest a while before the drain tries again.
+      this.heartbeats.voidGeneration(view.id, generation);
+      this.moveBackoff.set(view.id, this.clock() + MOVE_RETRY_MS);
+      this.background('stopping a failed move', () =>
+        this.commands.stop(to, ['ingest'], view.id, generation, 'move failed'),
+      );
+      await this.noteDrain(from, `waiting: run ${view.id} could not start on ${to}: ${why}`);
+      return false;
+    }
+    const message = `moved from node ${from} to node ${to} (drain)`;
+    try {
+      await this.store.move(view, to, generation, message);
+    } catch (err) {
+      this.background('stopping a move that lost its run', () =>
+        this.commands.stop(to, ['ingest'], view.id, generation, 'move lost the run'),
+      );
+      throw err;
+    }
+    this.supervised.set(view.id, { generation, nodeId: to, since: this.clock() });
+    // The new render first: it takes the RTSP path over from the old one (a newer generation
+    // may), so viewers wait for a reconnect only. Then the old source and rules stop (rules
+    // writes its final state to KV) before the new rules start and restore it; the old render
+    // goes last.
+    const has = (stage: string): boolean => stages.includes(stage as (typeof stages)[number]);
+    const skipped: StartOutcome = { ok: true };
+    const render = has('render') ? await this.commands.start(to, ['render'], spec) : skipped;
+    await Promise.all([
+      this.commands.stop(from, ['ingest'], view.id, view.generation, 'moved'),
+      has('rules')
+        ? this.commands.stop(from, ['rules'], view.id, view.generation, 'moved')
+        : Promise.resolve(),
+    ]);
+    const rules = has('rules') ? await this.commands.start(to, ['rules'], spec) : skipped;
+    if (has('render')) {
+      await this.commands.stop(from, ['render'], view.id, view.generation, 'moved');
+    }
+    const rest = render.ok ? rules : render;
+    if (!rest.ok) {
+      // Its heartbeats will be missing: the lease runs out and the run restarts the usual way.
+      this.log.warn(
+        { run: view.id, to, stage: rest.stage, err: rest.message },
+        'moved run did not start fully',
+      );
+    }
+    this.metrics.moves.inc({ outcome: rest.ok ? 'moved' : 'partial' });
+    this.log.info(
+      { run: view.id, from, to, generation, ms: Date.now() - started },
+      'run moved off a draining node',
+    );
+    await this.noteDrain(from, null);
+    this.deps.onTransition?.();
+    return true;
   }
 
   // ---------------------------------------------------------------- shutdown
@@ -629,6 +910,10 @@ export class Scheduler {
       this.log.debug({ run: run.id, err: err.message }, 'report about a run that moved on');
     }
   }
+}
+
+function round(n: number): number {
+  return Math.round(n * 10) / 10;
 }
 
 function issues(error: {

@@ -60,6 +60,7 @@ function status(
     runIds,
     capacity,
     maxRuns: capacity + runIds.length,
+    capacityFps: 0,
     atMs: 0,
     announceIntervalMs,
   };
@@ -247,4 +248,21 @@ test('config: defaults, environment and refusals', () => {
       JSON.stringify(bad),
     );
   }
+});
+
+test('a voided generation (a move given up) no longer hides the generation still running', () => {
+  let now = 0;
+  const beats = new HeartbeatTable(() => now);
+  const beat = (generation: number) =>
+    beats.record({ runId: 'r', stage: Stage.STAGE_INGEST, generation, nodeId: 'n' });
+  beat(3);
+  now = 100;
+  beat(4); // the new node's ingest, before the move was given up
+  assert.equal(beats.last('r', 'ingest', 3), undefined);
+  beats.voidGeneration('r', 4);
+  now = 200;
+  beat(4); // a late beat of the stopped generation
+  beat(3);
+  assert.equal(beats.last('r', 'ingest', 3), 200);
+  assert.equal(beats.last('r', 'ingest', 4), undefined);
 });

@@ -16,6 +16,7 @@ import {
   stopJsonSchema,
   transitionListJsonSchema,
 } from '../runs/schema.js';
+import { nodeDrainJsonSchema, nodeJsonSchema, nodeListJsonSchema } from '../nodes/schema.js';
 import type { SchemaNames } from './document.js';
 import { healthJsonSchema } from '../ops/schema.js';
 
@@ -25,6 +26,9 @@ export const SCHEMA_NAMES: SchemaNames = new Map<z.ZodType, string>([
   [modelJsonSchema, 'Model'],
   [modelUploadedJsonSchema, 'ModelUploaded'],
   [modelListJsonSchema, 'ModelList'],
+  [nodeJsonSchema, 'Node'],
+  [nodeListJsonSchema, 'NodeList'],
+  [nodeDrainJsonSchema, 'NodeDrain'],
   [pipelineBodySchema, 'PipelineRequest'],
   [pipelineJsonSchema, 'Pipeline'],
   [pipelineListJsonSchema, 'PipelineList'],

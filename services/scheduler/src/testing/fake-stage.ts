@@ -32,6 +32,8 @@ export interface FakeStageOptions {
   maxRuns?: number;
   heartbeatIntervalMs?: number;
   announceIntervalMs?: number;
+  /** Announced capacity in frames per second (admission control); 0: not stated. */
+  capacityFps?: number;
   /** A start waits this long before it answers. */
   startDelayMs?: number;
   /** Runs it holds from the start (generation 1). */
@@ -168,6 +170,7 @@ export class FakeStage {
       maxRuns: max,
       atMs: Date.now(),
       announceIntervalMs: this.o.announceIntervalMs ?? 200,
+      capacityFps: this.o.capacityFps ?? 0,
     });
   }
 

@@ -108,6 +108,11 @@ export interface NodeStatus {
   atMs: number;
   /** How often this service announces itself; a node silent for a few intervals is gone. */
   announceIntervalMs: number;
+  /**
+   * Frames per second this node can process in all (ingest announces it; 0: not stated). The
+   * scheduler places no run whose expected rate would take the node's runs past it.
+   */
+  capacityFps: number;
 }
 
 function createBaseRetryPolicy(): RetryPolicy {
@@ -1223,7 +1228,7 @@ export const NodePingRequest: MessageFns<NodePingRequest> = {
 };
 
 function createBaseNodeStatus(): NodeStatus {
-  return { nodeId: "", stage: "", runIds: [], capacity: 0, maxRuns: 0, atMs: 0, announceIntervalMs: 0 };
+  return { nodeId: "", stage: "", runIds: [], capacity: 0, maxRuns: 0, atMs: 0, announceIntervalMs: 0, capacityFps: 0 };
 }
 
 export const NodeStatus: MessageFns<NodeStatus> = {
@@ -1248,6 +1253,9 @@ export const NodeStatus: MessageFns<NodeStatus> = {
     }
     if (message.announceIntervalMs !== 0) {
       writer.uint32(56).uint32(message.announceIntervalMs);
+    }
+    if (message.capacityFps !== 0) {
+      writer.uint32(65).double(message.capacityFps);
     }
     return writer;
   },
@@ -1321,6 +1329,14 @@ export const NodeStatus: MessageFns<NodeStatus> = {
             message.announceIntervalMs = reader.uint32();
             continue;
           }
+          case 8: {
+            if (tag !== 65) {
+              break;
+            }
+
+            message.capacityFps = reader.double();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1362,6 +1378,11 @@ export const NodeStatus: MessageFns<NodeStatus> = {
         : isSet(object.announce_interval_ms)
         ? globalThis.Number(object.announce_interval_ms)
         : 0,
+      capacityFps: isSet(object.capacityFps)
+        ? globalThis.Number(object.capacityFps)
+        : isSet(object.capacity_fps)
+        ? globalThis.Number(object.capacity_fps)
+        : 0,
     };
   },
 
@@ -1388,6 +1409,9 @@ export const NodeStatus: MessageFns<NodeStatus> = {
     if (message.announceIntervalMs !== 0) {
       obj.announceIntervalMs = Math.round(message.announceIntervalMs);
     }
+    if (message.capacityFps !== 0) {
+      obj.capacityFps = floatToJson(message.capacityFps);
+    }
     return obj;
   },
 
@@ -1403,6 +1427,7 @@ export const NodeStatus: MessageFns<NodeStatus> = {
     message.maxRuns = object.maxRuns ?? 0;
     message.atMs = object.atMs ?? 0;
     message.announceIntervalMs = object.announceIntervalMs ?? 0;
+    message.capacityFps = object.capacityFps ?? 0;
     return message;
   },
 };

@@ -77,6 +77,11 @@ export interface FrameRef {
   byteLength: number;
   /** Presentation time of the frame in the source, milliseconds from the start of the stream. */
   ptsMs: number;
+  /**
+   * Lease generation of the ingest that wrote the frame (0: unknown). While a run moves between
+   * nodes two generations publish at once; rules and render take only their own.
+   */
+  generation: number;
 }
 
 function createBaseFrameRef(): FrameRef {
@@ -91,6 +96,7 @@ function createBaseFrameRef(): FrameRef {
     store: "",
     byteLength: 0,
     ptsMs: 0,
+    generation: 0,
   };
 }
 
@@ -125,6 +131,9 @@ export const FrameRef: MessageFns<FrameRef> = {
     }
     if (message.ptsMs !== 0) {
       writer.uint32(81).double(message.ptsMs);
+    }
+    if (message.generation !== 0) {
+      writer.uint32(88).uint64(message.generation);
     }
     return writer;
   },
@@ -222,6 +231,14 @@ export const FrameRef: MessageFns<FrameRef> = {
             message.ptsMs = reader.double();
             continue;
           }
+          case 11: {
+            if (tag !== 88) {
+              break;
+            }
+
+            message.generation = longToNumber(reader.uint64());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -266,6 +283,7 @@ export const FrameRef: MessageFns<FrameRef> = {
         : isSet(object.pts_ms)
         ? globalThis.Number(object.pts_ms)
         : 0,
+      generation: isSet(object.generation) ? globalThis.Number(object.generation) : 0,
     };
   },
 
@@ -301,6 +319,9 @@ export const FrameRef: MessageFns<FrameRef> = {
     if (message.ptsMs !== 0) {
       obj.ptsMs = floatToJson(message.ptsMs);
     }
+    if (message.generation !== 0) {
+      obj.generation = Math.round(message.generation);
+    }
     return obj;
   },
 
@@ -319,6 +340,7 @@ export const FrameRef: MessageFns<FrameRef> = {
     message.store = object.store ?? "";
     message.byteLength = object.byteLength ?? 0;
     message.ptsMs = object.ptsMs ?? 0;
+    message.generation = object.generation ?? 0;
     return message;
   },
 };
