@@ -75,3 +75,8 @@ export class ReferenceNotFoundError extends SieError {
     return { resource: this.resource, id: this.id, field: this.field };
   }
 }
+
+/** The server has no room left to store what the request sends (a model file on a full disk). */
+export class StorageFullError extends SieError {
+  readonly code = 'storage_full';
+}
