@@ -11,9 +11,30 @@ const line = (o: object): string => JSON.stringify(o);
 
 test('the report keeps the newest record per case and shows every column', () => {
   const text = [
-    line({ suite: 'fault', name: 'kill -9 ingest', outcome: 'recovered', recoverMs: 9000, dataLost: 'lost 3', at: '2026-01-01T00:00:00Z' }),
-    line({ suite: 'input', name: 'API | fuzz', outcome: 'rejected', dataLost: 'none', at: '2026-01-01T00:00:01Z' }),
-    line({ suite: 'fault', name: 'kill -9 ingest', outcome: 'recovered', recoverMs: 8400, dataLost: 'none', detail: '4 runs', at: '2026-01-01T00:00:02Z' }),
+    line({
+      suite: 'fault',
+      name: 'kill -9 ingest',
+      outcome: 'recovered',
+      recoverMs: 9000,
+      dataLost: 'lost 3',
+      at: '2026-01-01T00:00:00Z',
+    }),
+    line({
+      suite: 'input',
+      name: 'API | fuzz',
+      outcome: 'rejected',
+      dataLost: 'none',
+      at: '2026-01-01T00:00:01Z',
+    }),
+    line({
+      suite: 'fault',
+      name: 'kill -9 ingest',
+      outcome: 'recovered',
+      recoverMs: 8400,
+      dataLost: 'none',
+      detail: '4 runs',
+      at: '2026-01-01T00:00:02Z',
+    }),
     '',
   ].join('\n');
   const { records, problems } = parseRecords(text);

@@ -31,11 +31,27 @@ export async function startFourRuns(stack: FaultStack): Promise<RunMonitor> {
 }
 
 /** What recovering from the kill of `name` has to include, beyond the runs delivering. */
-async function serviceBack(stack: FaultStack, name: ProcName): Promise<void> {
+async function serviceBack(
+  stack: FaultStack,
+  name: ProcName,
+  ids: string[],
+  killedAt: number,
+): Promise<void> {
   await stack.proc(name).waitHealthy();
   if (name === 'api') {
     const res = await stack.api('GET', '/v1/runs');
     assert.equal(res.status, 200, JSON.stringify(res.body));
+  }
+  if (name === 'scheduler') {
+    // The restarted scheduler took the runs over: their leases are renewed past the kill.
+    const deadline = Date.now() + LEASE_MS + 30_000;
+    for (;;) {
+      const rows = await stack.runs(ids);
+      const held = rows.every((r) => (r.leaseExpiresAt?.getTime() ?? 0) > killedAt + LEASE_MS);
+      if (held) break;
+      assert.ok(Date.now() < deadline, 'no scheduler renews the leases after the kill');
+      await new Promise((r) => setTimeout(r, 250));
+    }
   }
 }
 
@@ -53,7 +69,7 @@ export async function killAndRecover(
   const killedAt = Date.now();
   // Startup of a process on a busy machine plus a lease and a run restart.
   const perRun = await monitor.waitDelivering(killedAt, LEASE_MS + 90_000);
-  await serviceBack(stack, name);
+  await serviceBack(stack, name, ids, killedAt);
   assert.notEqual(proc.pid, oldPid, `${name} was not restarted`);
   await assertConsistent(stack, ids);
   const after = await stack.runs(ids);

@@ -22,7 +22,9 @@ after(async () => {
 });
 
 for (const name of ['ingest', 'inference', 'rules', 'render'] as const) {
-  test(`kill -9 ${name}: four runs deliver again, states stay consistent`, { timeout: 150_000 }, (t) =>
-    killAndRecover(t, stack, monitor, name),
+  test(
+    `kill -9 ${name}: four runs deliver again, states stay consistent`,
+    { timeout: 150_000 },
+    (t) => killAndRecover(t, stack, monitor, name),
   );
 }

@@ -61,7 +61,12 @@ export class RunMonitor {
 
   /** Detections of `runId` that arrived after `since`. */
   detectionsSince(runId: string, since: number): number {
-    return (this.arrivals.get(runId) ?? []).filter((t) => t > since).length;
+    return this.arrivalsSince(runId, since).length;
+  }
+
+  /** Arrival times (ms) of the detections of `runId` after `since`. */
+  arrivalsSince(runId: string, since: number): number[] {
+    return (this.arrivals.get(runId) ?? []).filter((t) => t > since);
   }
 
   /**
@@ -100,7 +105,7 @@ export class RunMonitor {
         const last = recent[recent.length - 1] ?? 0;
         if (recent.length < 2 || now - last > 3000) why.push('no fresh detections');
         const r = `run="${run.id}"`;
-        const p = `path="${run.outputPath.replace(/^\//, "")}"`;
+        const p = `path="${run.outputPath.replace(/^\//, '')}"`;
         const rulesGrew =
           prev !== undefined &&
           rules('sie_rules_frames_total', r) > prev.rules('sie_rules_frames_total', r);
@@ -113,9 +118,7 @@ export class RunMonitor {
       }
       if (missing.length === 0) return recovered;
       if (Date.now() > deadline) {
-        throw new Error(
-          `not delivering ${timeoutMs} ms after the fault: ${missing.join('; ')}`,
-        );
+        throw new Error(`not delivering ${timeoutMs} ms after the fault: ${missing.join('; ')}`);
       }
       prev = { rules, rtsp };
       await new Promise((r) => setTimeout(r, 1000));

@@ -221,8 +221,14 @@ export class FaultStack {
 
   async close(): Promise<void> {
     // The api and scheduler first (they command the stages), as deploy/local stops them.
-    for (const group of [['api', 'scheduler'], ['ingest', 'rules', 'render'], ['inference', 'rtsp']]) {
-      await Promise.allSettled(group.map((n) => this.procs.get(n as ProcName)?.stop()));
+    for (const group of [
+      ['api', 'scheduler'],
+      ['ingest', 'rules', 'render'],
+      ['inference', 'rtsp'],
+    ]) {
+      await Promise.allSettled(
+        group.map((n) => this.procs.get(n as ProcName)?.stop() ?? Promise.resolve()),
+      );
     }
     await this.bus?.close().catch(() => undefined);
     await this.db?.close().catch(() => undefined);

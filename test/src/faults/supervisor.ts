@@ -107,7 +107,10 @@ export class Supervised {
       ),
     );
     exited.catch(() => undefined);
-    await Promise.race([waitForHttp(`http://127.0.0.1:${this.opsPort}/healthz`, timeoutMs), exited]);
+    await Promise.race([
+      waitForHttp(`http://127.0.0.1:${this.opsPort}/healthz`, timeoutMs),
+      exited,
+    ]);
   }
 
   private scheduleRestart(timeoutMs: number): void {
