@@ -342,6 +342,11 @@ export class Scheduler {
 
       this.nodes.forgetPlaced(nodeId, view.id);
       this.supervised.delete(view.id);
+      if (refusal.code === 'unavailable' || refusal.code === 'timeout') {
+        // The stage is gone or hung (a crashed process restarting): wait for it to announce
+        // itself again rather than spend this run's start attempts on it meanwhile.
+        this.nodes.forgetStage(nodeId, refusal.stage);
+      }
       const message = `${refusal.stage} on node ${nodeId}: ${refusal.message} (${refusal.code})`;
       if (refusal.fatal) {
         await this.transition(view, 'failed', {
