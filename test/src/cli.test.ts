@@ -483,3 +483,53 @@ test('an API that is not there: a clear message and exit 1', async () => {
   assert.equal(tail.code, 1, show(tail));
   assert.match(tail.stderr, /cannot reach the sie API/);
 });
+
+test('nodes list, drain and resume against a real ingest node; an unknown node is a clear 404', async () => {
+  const nodeId = `cli-node-${process.pid}`;
+  const ingest = await startServiceProcess('ingest', {
+    NATS_URL: natsUrl(),
+    SIE_NODE_ID: nodeId,
+    SIE_CAPACITY_FPS: '40',
+    SIE_OPS__PORT: '0',
+  });
+  try {
+    let listed: { nodeId: string; state: string; capacityFps: number; runs: number } | undefined;
+    const deadline = Date.now() + 20_000;
+    while (!listed) {
+      assert.ok(Date.now() < deadline, `node ${nodeId} never listed`);
+      const r = await sie(['nodes', 'list', '--json']);
+      assert.equal(r.code, 0, show(r));
+      const doc = JSON.parse(r.stdout) as { items: (typeof listed & object)[] };
+      listed = doc.items.find((n) => n.nodeId === nodeId);
+      if (!listed) await new Promise((res) => setTimeout(res, 500));
+    }
+    assert.equal(listed.state, 'ready');
+    assert.equal(listed.capacityFps, 40);
+    const human = await sie(['nodes', 'list']);
+    assert.match(human.stdout, /NODE\s+STATE\s+RUNS\s+CAPACITY FPS/);
+    assert.match(human.stdout, new RegExp(`${nodeId}\\s+ready\\s+0\\s+40`));
+
+    // No runs on it: --wait returns at once; without a scheduler the node stays `draining`.
+    const drain = await sie(['node', 'drain', nodeId, '--wait']);
+    assert.equal(drain.code, 0, show(drain));
+    assert.match(drain.stdout, new RegExp(`node ${nodeId} draining: 0 run\\(s\\) on it`));
+    const after = await sie(['nodes', 'list', '--json']);
+    const state = (
+      JSON.parse(after.stdout) as { items: { nodeId: string; state: string }[] }
+    ).items.find((n) => n.nodeId === nodeId)?.state;
+    assert.ok(state === 'draining' || state === 'drained', `state after drain: ${state}`);
+
+    const resume = await sie(['node', 'resume', nodeId]);
+    assert.equal(resume.code, 0, show(resume));
+    assert.match(resume.stdout, new RegExp(`node ${nodeId} resumed: ready`));
+
+    const unknown = await sie(['node', 'drain', 'no-such-node']);
+    assert.equal(unknown.code, 1, show(unknown));
+    assert.match(unknown.stderr, /not_found/);
+    const bad = await sie(['node', 'drain', 'bad id!']);
+    assert.equal(bad.code, 1, show(bad));
+    assert.match(bad.stderr, /invalid_argument|nodeId/);
+  } finally {
+    await ingest.stop();
+  }
+});

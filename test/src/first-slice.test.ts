@@ -85,7 +85,7 @@ test(
       assert.ok(f.seq > lastSeq, `frame ${f.seq} after ${lastSeq}`);
       lastSeq = f.seq;
       assert.equal(f.runId, runId);
-      assert.equal(f.store, storeNameForRun(runId));
+      assert.equal(f.store, storeNameForRun(runId, 1));
       assert.equal(f.width, 768);
       assert.equal(f.height, 576);
       assert.equal(f.pixelFormat, PixelFormat.PIXEL_FORMAT_BGR24);
@@ -151,7 +151,7 @@ test(
       for (const d of dets) {
         assert.equal(d.frame?.width, 768);
         assert.equal(d.frame?.height, 576);
-        assert.equal(d.frame?.store, storeNameForRun(runId));
+        assert.equal(d.frame?.store, storeNameForRun(runId, 1));
       }
       const withPerson = dets.filter((d) => d.detections.some((x) => x.label === 'person'));
       assert.ok(

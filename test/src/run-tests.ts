@@ -4,16 +4,23 @@
  * Postgres and one real nats-server started here for the whole run (their URLs reach the tests as
  * DATABASE_URL and NATS_URL). Node 20's runner has no global setup hook, hence this wrapper.
  *
- *   node test/dist/run-tests.js [file-or-dir-filter ...]
+ *   node test/dist/run-tests.js [--faults] [file-or-dir-filter ...]
+ *
+ * The slow part of the fault suite (test/dist/faults/*.slow.test.js) runs only with `--faults`
+ * or SIE_TEST_FAULTS=1; the fast fault files (`*.test.js` there) run with everything else. Each
+ * run records its reliability results in a fresh JSONL file (SIE_RELIABILITY_LOG) whose path is
+ * printed; `pnpm reliability:report` turns it into docs/reliability.md.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, relative } from 'node:path';
+import { join, relative, sep } from 'node:path';
 import { findFreePort, findRepoRoot, startNats, startPostgres } from '@sie/infra';
 
 const root = findRepoRoot();
-const filters = process.argv.slice(2);
+const args = process.argv.slice(2);
+const withSlowFaults = args.includes('--faults') || process.env.SIE_TEST_FAULTS === '1';
+const filters = args.filter((a) => a !== '--faults');
 const log = (line: string): void => void process.stderr.write(`[run-tests] ${line}\n`);
 
 /** The closing line CI reads: `tests: N passed, N failed, N skipped` from the TAP totals. */
@@ -45,6 +52,19 @@ function findTests(dir: string, out: string[]): void {
   }
 }
 
+/** `test/dist/faults/….slow.test.js`: the long fault cases, run only when asked for. */
+function isSlowFaultFile(rel: string): boolean {
+  return rel.startsWith(join('test', 'dist', 'faults') + sep) && rel.endsWith('.slow.test.js');
+}
+
+/** A new `test/results/reliability-<time>.jsonl` for this run's records. */
+function freshReliabilityLog(): string {
+  const dir = join(root, 'test', 'results');
+  mkdirSync(dir, { recursive: true });
+  const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+  return join(dir, `reliability-${stamp}-${process.pid}.jsonl`);
+}
+
 const files: string[] = [];
 for (const group of ['packages', 'services', 'deploy']) {
   for (const pkg of readdirSync(join(root, group))) {
@@ -59,12 +79,16 @@ for (const group of ['packages', 'services', 'deploy']) {
 findTests(join(root, 'test', 'dist'), files);
 const selected = files
   .map((f) => relative(root, f))
+  .filter((f) => withSlowFaults || !isSlowFaultFile(f))
   .filter((f) => filters.length === 0 || filters.some((x) => f.includes(x)))
   .sort();
 if (selected.length === 0) {
   log('no test files found (did the build run?)');
   process.exit(1);
 }
+
+const reliabilityLog = process.env.SIE_RELIABILITY_LOG ?? freshReliabilityLog();
+log(`reliability records → ${reliabilityLog}`);
 
 const work = mkdtempSync(join(tmpdir(), 'sie-test-'));
 log(`starting Postgres and nats-server under ${work}`);
@@ -89,7 +113,13 @@ const child = spawn(
   {
     cwd: root,
     stdio: 'inherit',
-    env: { ...process.env, DATABASE_URL: pg.url, NATS_URL: nats.url, SIE_TEST_WORK_DIR: work },
+    env: {
+      ...process.env,
+      DATABASE_URL: pg.url,
+      NATS_URL: nats.url,
+      SIE_TEST_WORK_DIR: work,
+      SIE_RELIABILITY_LOG: reliabilityLog,
+    },
   },
 );
 const code = await new Promise<number>((resolve) =>
@@ -97,5 +127,6 @@ const code = await new Promise<number>((resolve) =>
 );
 await Promise.allSettled([nats.stop(), pg.stop()]);
 printSummary(tapFile);
+process.stdout.write(`reliability records: ${reliabilityLog}\n`);
 rmSync(work, { recursive: true, force: true });
 process.exit(code);

@@ -25,6 +25,7 @@ import {
   startScheduler,
   startStack,
   transitions,
+  until,
   waitForStatus,
   type Node,
   type Stack,
@@ -188,7 +189,12 @@ test(
     const port = await findFreePort();
     const id = await enqueueRun(stack, pipelineId, { url: `rtsp://127.0.0.1:${port}/cam` });
     await waitForStatus(stack, id, 'in_startup_processing', 20_000);
-    assert.ok((await ping('ingest')).runIds.includes(id), 'ingest is not trying the source');
+    // The run is in_startup_processing from its placement on, before the starts are sent.
+    await until(
+      'ingest trying the source',
+      async () => (await ping('ingest')).runIds.includes(id),
+      10_000,
+    );
     await requestStop(stack, id);
     const done = await waitForStatus(stack, id, 'inactive', 20_000);
     assert.equal(done.reasonCode, 'stop_requested');

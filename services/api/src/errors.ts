@@ -101,3 +101,8 @@ export class SnapshotNotReadyError extends SieError {
     return { eventId: this.eventId };
   }
 }
+
+/** The server has no room left to store what the request sends (a model file on a full disk). */
+export class StorageFullError extends SieError {
+  readonly code = 'storage_full';
+}

@@ -148,3 +148,19 @@ test('Detect errors: overwritten and unavailable drop the frame, an unknown mode
   assert.equal(detector.pending.length, 0, 'a failed pump takes no more frames');
   assert.equal(published.length, 0);
 });
+
+test('a model that answered earlier frames and is gone (inference restarted) fails as unavailable', async () => {
+  const { detector, pump, fatal, published } = setup('latest');
+  pump.offer(ref(1));
+  detector.answer();
+  await tick();
+  assert.equal(published.length, 1);
+  pump.offer(ref(2));
+  detector.fail(new ModelNotFoundError('m'));
+  await tick();
+  // Not model_error: the scheduler restarts the run, whose placement loads the model again.
+  assert.equal(fatal[0]?.code, 'unavailable');
+  assert.match(fatal[0]?.message ?? '', /no longer has model m/);
+  pump.offer(ref(3));
+  assert.equal(detector.pending.length, 0);
+});

@@ -1,6 +1,6 @@
 import { ROOT_CONTEXT, SpanStatusCode, trace } from '@opentelemetry/api';
 import type { FrameDetections, FrameRef } from '@sie/contracts';
-import { ModelError, asSieError, type SieError } from '@sie/errors';
+import { ModelError, UnavailableError, asSieError, type SieError } from '@sie/errors';
 import type { Logger, Tracer } from '@sie/telemetry';
 import type { Detector } from './detector.js';
 import { LogLimiter } from './log-limiter.js';
@@ -43,6 +43,8 @@ export class FramePump {
   private inflight = false;
   private waiting: FrameRef | undefined;
   private stopped = false;
+  /** Whether inference answered a frame of this run: the model was there. */
+  private detected = false;
   private idleWaiters: (() => void)[] = [];
   private readonly errorLog = new LogLimiter(10_000);
 
@@ -112,6 +114,7 @@ export class FramePump {
         latencyMs: nowMs() - ref.captureTimeMs,
       };
       o.publisher.detections(message, ctx);
+      this.detected = true;
       o.metrics.publishedFrame(performance.now() - started);
     } catch (thrown) {
       const err = asSieError(thrown);
@@ -130,6 +133,19 @@ export class FramePump {
     const o = this.o;
     if (err.code === 'frame_overwritten') {
       o.metrics.droppedFrame('slot_overwritten');
+      return;
+    }
+    if (err.code === 'model_not_found' && this.detected) {
+      // The model answered earlier frames: inference lost it (it restarted). A restart of the
+      // run loads it again (the scheduler loads a run's model before placing it), so the run
+      // fails as unavailable (which the scheduler restarts), not as a bad model.
+      this.stop();
+      o.onFatal(
+        new UnavailableError(
+          `inference no longer has model ${o.modelId} (it restarted?): ${err.message}`,
+          { cause: err },
+        ),
+      );
       return;
     }
     if (FATAL_CODES.has(err.code)) {

@@ -125,6 +125,15 @@ export class NodeDirectory {
     this.placed.get(nodeId)?.delete(runId);
   }
 
+  /**
+   * A stage that did not answer a command (no responder: its process died) is not placed on
+   * again until it announces itself anew; its last announcement would otherwise count for a
+   * few more intervals and every start meanwhile would fail the same way.
+   */
+  forgetStage(nodeId: string, stage: string): void {
+    this.nodes.get(nodeId)?.delete(stage);
+  }
+
   views(): NodeView[] {
     return [...this.nodes].map(([nodeId, stages]) => ({ nodeId, stages }));
   }

@@ -69,3 +69,12 @@ export function isModelFault(code: string | undefined): boolean {
       return false;
   }
 }
+
+/**
+ * Whether a stage's failure is worth a restart of the run rather than its end: `unavailable`
+ * means a dependency went away and came back without what the run needs (inference restarted
+ * and lost the run's model), which the placement of a restart provides again.
+ */
+export function isRetryableFailure(code: string | undefined): boolean {
+  return code === 'unavailable';
+}

@@ -246,6 +246,30 @@ test('errors no node can fix fail the run at once with their reason', async () =
   await until('render stopped', async () => !n.stages.render.runs.has(id));
 });
 
+test('a stage failing as unavailable (inference lost the model) restarts the run', async () => {
+  const n = node();
+  scheduler('s1', { maxRestarts: 1 });
+  const id = await enqueueRun(h.db, f);
+  await status(id, 'active');
+  const lost = { code: 'unavailable', message: 'inference no longer has model yolox', details: {} };
+  n.ingest.runs.delete(id);
+  n.ingest.report(id, 1, StageEventKind.STAGE_EVENT_KIND_FAILED, lost);
+  const again = await until('restarted and active', async () => {
+    const r = await get(id);
+    return r.status === 'active' && r.leaseGeneration === 2 ? r : undefined;
+  });
+  assert.equal(again.restarts, 1);
+  assert.deepEqual((await history(id)).slice(3), [
+    'init_startup/restart',
+    'in_startup_processing/placed',
+    'active/source_connected',
+  ]);
+  // The restarts are used up: the next such failure ends the run.
+  n.ingest.runs.delete(id);
+  n.ingest.report(id, 2, StageEventKind.STAGE_EVENT_KIND_FAILED, lost);
+  assert.equal((await status(id, 'failed')).reasonCode, 'internal_error');
+});
+
 test('a report of an older generation is ignored', async () => {
   const n = node();
   scheduler('s1');

@@ -31,6 +31,7 @@ import {
   failureMessage,
   isModelFault,
   isRecoverableRefusal,
+  isRetryableFailure,
   reasonForErrorCode,
 } from './reasons.js';
 import { Reservations } from './reservations.js';
@@ -453,6 +454,11 @@ export class Scheduler {
 
       this.nodes.forgetPlaced(nodeId, view.id);
       this.supervised.delete(view.id);
+      if (refusal.code === 'unavailable' || refusal.code === 'timeout') {
+        // The stage is gone or hung (a crashed process restarting): wait for it to announce
+        // itself again rather than spend this run's start attempts on it meanwhile.
+        this.nodes.forgetStage(nodeId, refusal.stage);
+      }
       const message = `${refusal.stage} on node ${nodeId}: ${refusal.message} (${refusal.code})`;
       if (refusal.fatal) {
         await this.transition(view, 'failed', {
@@ -879,6 +885,14 @@ export class Scheduler {
           attempt: report.attempt,
         });
       } else if (kind === StageEventKind.STAGE_EVENT_KIND_FAILED) {
+        if (
+          isRetryableFailure(report.error?.code) &&
+          run.restarts < this.o.maxRestarts &&
+          !this.busy.has(run.id)
+        ) {
+          await this.restartFailed(run, stage, report);
+          return;
+        }
         await this.transition(view, 'failed', {
           lease: 'any',
           reason: reasonForErrorCode(report.error?.code),
@@ -909,6 +923,32 @@ export class Scheduler {
       this.metrics.staleWrites.inc();
       this.log.debug({ run: run.id, err: err.message }, 'report about a run that moved on');
     }
+  }
+
+  /**
+   * A stage failed for a reason a new start can fix (inference lost the run's model when it
+   * restarted): the run restarts like one whose stage went silent, counted against
+   * `maxRestarts`, and its placement loads the model again.
+   */
+  private async restartFailed(run: Run, stage: string, report: StageReport): Promise<void> {
+    const view = viewOf(run);
+    const restarts = run.restarts + 1;
+    await this.transition(view, 'init_startup', {
+      lease: 'take',
+      reason: 'restart',
+      message: `restart ${restarts} of ${this.o.maxRestarts}: ${failureMessage(stage, report.error)}`,
+      attempt: restarts,
+      set: { restarts, attempts: 0, nodeId: null },
+    });
+    this.metrics.restarts.inc();
+    const nodeId = run.nodeId;
+    if (nodeId) {
+      this.background('stopping the failed generation', () =>
+        this.commands.stop(nodeId, this.o.stages, run.id, view.generation, `${stage} failed`),
+      );
+    }
+    const waiting: Run = { ...run, status: 'init_startup', restarts, attempts: 0, nodeId: null };
+    this.spawn(run.id, () => this.place(waiting));
   }
 }
 

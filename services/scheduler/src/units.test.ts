@@ -266,3 +266,14 @@ test('a voided generation (a move given up) no longer hides the generation still
   assert.equal(beats.last('r', 'ingest', 3), 200);
   assert.equal(beats.last('r', 'ingest', 4), undefined);
 });
+
+test('a stage that did not answer is not placed on until it announces itself again', () => {
+  const now = 0;
+  const dir = new NodeDirectory(() => now, 0);
+  for (const stage of STAGES) dir.update(status('n1', stage, 2, []));
+  assert.equal(dir.rank(STAGES).length, 1);
+  dir.forgetStage('n1', 'rules');
+  assert.deepEqual(dir.rank(STAGES), []);
+  dir.update(status('n1', 'rules', 2, []));
+  assert.equal(dir.rank(STAGES).length, 1);
+});

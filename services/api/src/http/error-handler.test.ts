@@ -37,3 +37,23 @@ test('Fastify parser errors become sie codes; unknown failures hide their text',
   assert.equal(internal.body.code, 'internal_error');
   assert.doesNotMatch(internal.body.message, /secret_table/);
 });
+
+test('a database that is down is a 503 unavailable; a full disk a 507 storage_full', () => {
+  const refused = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), {
+    code: 'ECONNREFUSED',
+  });
+  // drizzle wraps the driver's error; the cause chain is followed.
+  const wrapped = new Error('Failed query: select 1', { cause: refused });
+  assert.deepEqual(errorResponse(wrapped), {
+    status: 503,
+    body: { code: 'unavailable', message: 'the database is unavailable; retry later' },
+  });
+  const shutdown = Object.assign(new Error('terminating connection'), { code: '57P01' });
+  assert.equal(errorResponse(shutdown).status, 503);
+  assert.equal(errorResponse(new Error('Connection terminated unexpectedly')).status, 503);
+  const full = Object.assign(new Error('ENOSPC: no space left on device'), { code: 'ENOSPC' });
+  assert.equal(errorResponse(full).status, 507);
+  assert.equal(errorResponse(full).body.code, 'storage_full');
+  // Other failures stay internal errors.
+  assert.equal(errorResponse(new Error('boom')).status, 500);
+});

@@ -1,9 +1,11 @@
-import { NotFoundError, SieError, asSieError } from '@sie/errors';
+import { NotFoundError, SieError, UnavailableError, asSieError } from '@sie/errors';
 import type { FastifyError, FastifyInstance } from 'fastify';
+import { isDatabaseUnavailable, isDiskFull } from '../db-errors.js';
 import {
   InvalidJsonError,
   PayloadTooLargeError,
   RequestInvalidError,
+  StorageFullError,
   UnsupportedMediaTypeError,
   type FieldIssue,
 } from '../errors.js';
@@ -33,6 +35,7 @@ const STATUS_BY_CODE: Record<string, number> = {
   payload_too_large: 413,
   unsupported_media_type: 415,
   unavailable: 503,
+  storage_full: 507,
   timeout: 504,
 };
 
@@ -84,11 +87,27 @@ function fromFastify(err: FastifyError, bodyLimitBytes?: number): SieError | und
   return undefined;
 }
 
+/**
+ * Failures of the infrastructure under a request, as the stable error a client can act on: the
+ * database down is `unavailable` (503, retry later), a full disk `storage_full` (507).
+ */
+function fromInfrastructure(err: unknown): SieError | undefined {
+  if (err instanceof SieError) return undefined;
+  if (isDatabaseUnavailable(err)) {
+    return new UnavailableError('the database is unavailable; retry later', { cause: err });
+  }
+  if (isDiskFull(err)) {
+    return new StorageFullError('no space left on the server to store this', { cause: err });
+  }
+  return undefined;
+}
+
 /** The JSON body and status of any thrown value. */
 export function errorResponse(
-  err: unknown,
+  thrown: unknown,
   limits: { bodyLimitBytes?: number } = {},
 ): { status: number; body: ErrorBody } {
+  const err = fromInfrastructure(thrown) ?? thrown;
   let e: SieError;
   let status: number;
   if (err instanceof SieError) {

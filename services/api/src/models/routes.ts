@@ -71,6 +71,10 @@ export function registerModelRoutes(ctx: RouteContext): void {
           schema: errorSchema,
         },
         413: { description: 'Larger than models.maxUploadBytes', schema: errorSchema },
+        507: {
+          description: 'The model store is full (storage_full); nothing was kept',
+          schema: errorSchema,
+        },
       },
     },
     async (req, reply) => {

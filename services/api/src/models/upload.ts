@@ -4,7 +4,8 @@ import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { modelMetadataSchema, type ModelMetadata } from '@sie/models';
 import type { FastifyRequest } from 'fastify';
-import { RequestInvalidError } from '../errors.js';
+import { isDiskFull } from '../db-errors.js';
+import { RequestInvalidError, StorageFullError } from '../errors.js';
 import {
   ByteLimit,
   asFormError,
@@ -86,6 +87,12 @@ async function writeHashed(
   try {
     await pipeline(source, limit, hasher, createWriteStream(path, { flags: 'wx', mode: 0o600 }));
   } catch (err) {
+    if (isDiskFull(err)) {
+      throw new StorageFullError(
+        'the model store is full: the upload was refused and nothing of it was kept',
+        { cause: err },
+      );
+    }
     throw asFormError(err);
   }
   return { sha256: hash.digest('hex'), sizeBytes: limit.bytes };

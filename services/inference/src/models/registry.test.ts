@@ -82,3 +82,25 @@ test('a model whose load failed is loaded again, not answered from the failure',
   assert.equal(registry.get('b')?.state, 'ready');
   assert.equal(pool.loads.length, 2);
 });
+
+test('a model still loading is unavailable (retry), not a model error (give up)', async () => {
+  const path = join(dir, 'slow.onnx');
+  writeFileSync(path, 'model bytes');
+  let release: () => void = () => undefined;
+  const gate = new Promise<void>((r) => (release = r));
+  const pool = new FakePool();
+  const slow: ModelPool = {
+    load: async (key, config) => {
+      await gate;
+      return pool.load(key, config);
+    },
+    unload: (key) => pool.unload(key),
+  };
+  const registry = new ModelRegistry(slow, createLogger({ service: 'test', level: 'silent' }));
+  const loading = registry.load(parseModelConfig({ id: 'slow', path }));
+  await new Promise((r) => setTimeout(r, 20));
+  assert.throws(() => registry.ready('slow'), { code: 'unavailable' });
+  release();
+  await loading;
+  assert.equal(registry.ready('slow').state, 'ready');
+});

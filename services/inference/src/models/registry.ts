@@ -2,7 +2,7 @@ import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import type { SieError } from '@sie/errors';
-import { ModelError, ModelNotFoundError, asSieError } from '@sie/errors';
+import { ModelError, ModelNotFoundError, UnavailableError, asSieError } from '@sie/errors';
 import type { Logger } from '@sie/telemetry';
 import type { WorkerPool } from '../workers/pool.js';
 import type { ModelIo } from './model-io.js';
@@ -82,7 +82,8 @@ export class ModelRegistry {
     const entry = this.entries.get(id);
     if (!entry) throw new ModelNotFoundError(id);
     if (isReady(entry)) return entry;
-    if (entry.state === 'loading') throw new ModelError(`model ${id} is still loading`, id);
+    // Transient (a restart reloading its models): callers retry, they must not give up on it.
+    if (entry.state === 'loading') throw new UnavailableError(`model ${id} is still loading`);
     throw new ModelError(`model ${id} failed to load: ${entry.error?.message ?? 'unknown'}`, id, {
       cause: entry.error,
     });
