@@ -139,7 +139,10 @@ export class RtspConnection implements ConnectionState {
     for (const s of this.sessions) s.lastActivity = now;
     const msgs = this.parser.push(chunk);
     // The clock of a partial request starts with its first byte and stops once it is complete.
-    if (!this.parser.partialMessage) this.partialSince = undefined;
+    // Without a session an interleaved frame is noise, so a partial one is held to the same limit.
+    const partial =
+      this.parser.partialMessage || (this.sessions.size === 0 && this.parser.bufferedBytes > 0);
+    if (!partial) this.partialSince = undefined;
     else if (msgs.length > 0 || this.partialSince === undefined) this.partialSince = now;
     if (this.busy) {
       for (const m of msgs) this.pending.push(m);
