@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ImageDecodeError, ModelNotFoundError, NotFoundError, UnavailableError } from '@sie/errors';
 import { ConflictError, RequestInvalidError } from '../errors.js';
-import { errorResponse } from './error-handler.js';
+import { clientErrorResponse, errorResponse } from './error-handler.js';
 
 test('sie errors keep their code, with an HTTP status of their own', () => {
   assert.deepEqual(errorResponse(new RequestInvalidError([{ path: 'a.b', message: 'bad' }])), {
@@ -36,4 +36,27 @@ test('Fastify parser errors become sie codes; unknown failures hide their text',
   assert.equal(internal.status, 500);
   assert.equal(internal.body.code, 'internal_error');
   assert.doesNotMatch(internal.body.message, /secret_table/);
+});
+
+test('parser-level refusals get sie codes too', () => {
+  const raw = clientErrorResponse('HPE_HEADER_OVERFLOW');
+  assert.match(raw, /^HTTP\/1\.1 431 /);
+  assert.match(raw, /connection: close/i);
+  const body = raw.slice(raw.indexOf('\r\n\r\n') + 4);
+  assert.equal((JSON.parse(body) as { code: string }).code, 'header_too_large');
+  assert.match(
+    clientErrorResponse('HPE_INVALID_METHOD'),
+    /^HTTP\/1\.1 400 [^]*"code":"bad_request"/,
+  );
+  const badUrl = Object.assign(new Error("'/%zz' is not a valid url component"), {
+    code: 'FST_ERR_BAD_URL',
+    statusCode: 400,
+  });
+  const r = errorResponse(badUrl);
+  assert.equal(r.status, 400);
+  assert.equal(r.body.code, 'invalid_argument');
+  assert.deepEqual(
+    r.body.issues?.map((i) => i.path),
+    ['url'],
+  );
 });
