@@ -60,6 +60,8 @@ export async function buildApiApp(deps: ApiDeps): Promise<FastifyInstance> {
       const code = (err as { code?: string }).code;
       if (code === 'ECONNRESET' || socket.destroyed) return;
       socket.end(clientErrorResponse(code));
+      // A peer that keeps sending after the answer is cut off rather than read from forever.
+      setTimeout(() => socket.destroy(), 2000).unref();
     },
   });
   installErrorHandling(app, config.http.bodyLimitBytes);
