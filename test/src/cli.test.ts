@@ -493,13 +493,19 @@ test('nodes list, drain and resume against a real ingest node; an unknown node i
     SIE_OPS__PORT: '0',
   });
   try {
-    let listed: { nodeId: string; state: string; capacityFps: number; runs: number } | undefined;
+    interface NodeRow {
+      nodeId: string;
+      state: string;
+      capacityFps: number;
+      runs: number;
+    }
+    let listed: NodeRow | undefined;
     const deadline = Date.now() + 20_000;
     while (!listed) {
       assert.ok(Date.now() < deadline, `node ${nodeId} never listed`);
       const r = await sie(['nodes', 'list', '--json']);
       assert.equal(r.code, 0, show(r));
-      const doc = JSON.parse(r.stdout) as { items: (typeof listed & object)[] };
+      const doc = JSON.parse(r.stdout) as { items: NodeRow[] };
       listed = doc.items.find((n) => n.nodeId === nodeId);
       if (!listed) await new Promise((res) => setTimeout(res, 500));
     }

@@ -137,7 +137,11 @@ test(
         ['node-b', 'ready', 0],
       ],
     );
-    assert.equal(listed.body.items[0]?.capacityFps, 0, 'admission control is off until a capacity is set');
+    assert.equal(
+      listed.body.items[0]?.capacityFps,
+      0,
+      'admission control is off until a capacity is set',
+    );
     assert.equal(listed.body.items[0]?.usedFps, 15);
     assert.equal((await api.call('GET', '/v1/nodes/node-zz')).status, 404);
     const missing = await api.call<{ code?: string; error?: { code?: string } }>(

@@ -32,6 +32,10 @@ export class RtspConnection implements ConnectionState {
   private readonly parser: RtspMessageParser;
   private pending: RtspMessage[] = [];
   private busy = false;
+  /** Reading is paused because the peer is not taking our replies (see maxReplyBacklogBytes). */
+  private backlogged = false;
+  /** When the request now arriving started (undefined when none is partial). */
+  private partialSince: number | undefined;
   private ending = false;
   private isClosed = false;
 
@@ -48,6 +52,7 @@ export class RtspConnection implements ConnectionState {
     const o = registry.options;
     this.parser = new RtspMessageParser({
       maxHeaderBytes: o.maxHeaderBytes,
+      maxHeaderCount: o.maxHeaderCount,
       maxBodyBytes: o.maxBodyBytes,
     });
     // Interleaved RTP is latency-sensitive; Nagle would hold small packets back.
@@ -106,6 +111,22 @@ export class RtspConnection implements ConnectionState {
     }
   }
 
+  /**
+   * A request that began arriving `timeoutMs` ago and is still not complete is answered 408 and
+   * the connection closed: trickling bytes must not hold a connection (and its slot) forever.
+   */
+  closeIfRequestStalled(now: number, timeoutMs: number): void {
+    if (this.partialSince === undefined || now - this.partialSince <= timeoutMs) return;
+    if (this.ending || this.isClosed) return;
+    this.registry.counters.requestTimeouts++;
+    this.registry.logger.warn(
+      { conn: this.id, remote: this.remoteAddress, timeoutMs },
+      'request not completed in time, closing connection',
+    );
+    this.partialSince = undefined;
+    this.reply(undefined, { status: 408, close: true });
+  }
+
   private write(buf: Buffer): void {
     this.registry.counters.bytesSent += buf.length;
     this.socket.write(buf);
@@ -117,11 +138,30 @@ export class RtspConnection implements ConnectionState {
     this.lastActivity = now;
     for (const s of this.sessions) s.lastActivity = now;
     const msgs = this.parser.push(chunk);
+    // The clock of a partial request starts with its first byte and stops once it is complete.
+    // Without a session an interleaved frame is noise, so a partial one is held to the same limit.
+    const partial =
+      this.parser.partialMessage || (this.sessions.size === 0 && this.parser.bufferedBytes > 0);
+    if (!partial) this.partialSince = undefined;
+    else if (msgs.length > 0 || this.partialSince === undefined) this.partialSince = now;
     if (this.busy) {
       for (const m of msgs) this.pending.push(m);
     } else {
       this.process(msgs, now);
     }
+    this.checkBacklog();
+  }
+
+  /** Stops reading while the peer leaves more than maxReplyBacklogBytes of our output unread. */
+  private checkBacklog(): void {
+    if (this.backlogged || this.isClosed || this.ending) return;
+    if (this.socket.writableLength <= this.registry.options.maxReplyBacklogBytes) return;
+    this.backlogged = true;
+    this.socket.pause();
+    this.socket.once('drain', () => {
+      this.backlogged = false;
+      if (!this.busy && !this.isClosed) this.socket.resume();
+    });
   }
 
   /** Handles messages in order until one needs to wait (async SETUP). */
@@ -151,7 +191,7 @@ export class RtspConnection implements ConnectionState {
           void result.then((reply) => {
             this.reply(msg.headers.get('cseq'), reply, msg);
             this.busy = false;
-            this.socket.resume();
+            if (!this.backlogged) this.socket.resume();
             const rest = this.pending;
             this.pending = [];
             this.process(rest, Date.now());

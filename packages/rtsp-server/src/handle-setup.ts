@@ -10,9 +10,6 @@ import type { NumberPair, TransportSpec } from './transport.js';
 import { bindUdpPair, closeUdpPair } from './udp.js';
 import { resolveControlPath, splitTrackPath, unmapped } from './url.js';
 
-/** More than a handful of sessions on one connection is abuse, not a use case. */
-const MAX_SESSIONS_PER_CONNECTION = 16;
-
 interface SetupTarget {
   role: SessionRole;
   path: StreamPath;
@@ -81,7 +78,8 @@ export const handleSetup: Handler = async (ctx) => {
     if (session.role !== role || session.path !== path) return { status: 459, session };
     if (session.state !== 'setup' || session.tracks.has(track)) return { status: 455, session };
   } else {
-    if (conn.sessions.size >= MAX_SESSIONS_PER_CONNECTION) return { status: 503 };
+    // More than a handful of sessions on one connection is abuse, not a use case.
+    if (conn.sessions.size >= registry.options.maxSessionsPerConnection) return { status: 503 };
     if (role === 'record' && path.publisherSessionId !== undefined) return { status: 455 };
   }
 

@@ -73,6 +73,11 @@ const TOTALS: readonly { name: string; help: string; key: CounterKey }[] = [
     help: 'readers disconnected after staying over their queue limit',
     key: 'stalledReaders',
   },
+  {
+    name: 'sie_rtsp_request_timeouts_total',
+    help: 'connections closed because a request did not complete within requestTimeoutMs',
+    key: 'requestTimeouts',
+  },
 ];
 
 const GAUGES: readonly {

@@ -150,3 +150,28 @@ test('remaining bytes are tracked while a message is incomplete', () => {
   assert.ok(r[0]?.kind === 'interleaved' && r[0].payload.length === 10);
   assert.equal(p.bufferedBytes, 0);
 });
+
+test('more header lines than maxHeaderCount fail the message', () => {
+  const p = new RtspMessageParser({ ...limits, maxHeaderCount: 3 });
+  const ok = p.push(Buffer.from('OPTIONS * RTSP/1.0\r\nCSeq: 1\r\nA: 1\r\nB: 2\r\n\r\n'));
+  assert.equal(ok[0]?.kind, 'request');
+  const bad = p.push(Buffer.from('OPTIONS * RTSP/1.0\r\nCSeq: 2\r\nA: 1\r\nB: 2\r\nC: 3\r\n\r\n'));
+  assert.equal(bad[0]?.kind, 'error');
+  assert.match(bad[0]?.kind === 'error' ? bad[0].detail : '', /more than 3 header lines/);
+});
+
+test('partialMessage: true while a request waits for its rest, false for interleaved frames', () => {
+  const p = new RtspMessageParser(limits);
+  assert.equal(p.partialMessage, false);
+  p.push(Buffer.from('OPTIONS * RTSP/1.0\r\nCSe'));
+  assert.equal(p.partialMessage, true);
+  p.push(Buffer.from('q: 1\r\n\r\n'));
+  assert.equal(p.partialMessage, false);
+  p.push(Buffer.from('ANNOUNCE rtsp://h/x RTSP/1.0\r\nCSeq: 2\r\nContent-Length: 10\r\n\r\nabc'));
+  assert.equal(p.partialMessage, true, 'waiting for the body');
+  p.push(Buffer.from('defghij'));
+  assert.equal(p.partialMessage, false);
+  p.push(Buffer.from([0x24, 0, 0, 10, 1, 2]));
+  assert.equal(p.partialMessage, false, 'a partial interleaved frame is not a request');
+  assert.ok(p.bufferedBytes > 0);
+});

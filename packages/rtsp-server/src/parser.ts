@@ -44,6 +44,8 @@ export type RtspMessage = RtspRequest | RtspPeerResponse | InterleavedFrame | Pa
 export interface ParserLimits {
   /** Request line plus headers, terminator included. */
   maxHeaderBytes: number;
+  /** Header lines per message; unlimited when absent. */
+  maxHeaderCount?: number;
   maxBodyBytes: number;
 }
 
@@ -94,6 +96,16 @@ export class RtspMessageParser {
   /** Bytes held while waiting for the rest of a message. */
   get bufferedBytes(): number {
     return this.buf.length;
+  }
+
+  /** True while part of a request or response (not an interleaved frame) waits for its rest. */
+  get partialMessage(): boolean {
+    if (this.failed) return false;
+    if (this.head) return true;
+    for (const b of this.buf) {
+      if (b !== CR && b !== LF) return b !== DOLLAR;
+    }
+    return false;
   }
 
   push(chunk: Buffer): RtspMessage[] {
@@ -179,6 +191,10 @@ export class RtspMessageParser {
     const startLine = lines[0] ?? '';
     if (!REQUEST_LINE.test(startLine) && !STATUS_LINE.test(startLine)) {
       return this.fail(headEnd, 400, 'malformed request line');
+    }
+    const maxCount = this.limits.maxHeaderCount;
+    if (maxCount !== undefined && lines.length - 1 > maxCount) {
+      return this.fail(headEnd, 400, `more than ${maxCount} header lines`);
     }
     const headers = new RtspHeaders();
     let lastName: string | undefined;

@@ -28,6 +28,7 @@ export function emptyCounters(): RtspServerCounters {
     packetsDropped: 0,
     sessionTimeouts: 0,
     stalledReaders: 0,
+    requestTimeouts: 0,
   };
 }
 

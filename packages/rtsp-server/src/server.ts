@@ -15,7 +15,11 @@ function resolveOptions(o: RtspServerOptions): ResolvedOptions {
     host: o.host ?? '127.0.0.1',
     port: o.port ?? 8554,
     maxHeaderBytes: o.maxHeaderBytes ?? 16384,
+    maxHeaderCount: o.maxHeaderCount ?? 64,
     maxBodyBytes: o.maxBodyBytes ?? 65536,
+    requestTimeoutMs: o.requestTimeoutMs ?? 10_000,
+    maxSessionsPerConnection: o.maxSessionsPerConnection ?? 16,
+    maxReplyBacklogBytes: o.maxReplyBacklogBytes ?? 1 * MiB,
     sessionTimeoutMs: o.sessionTimeoutMs ?? 60_000,
     maxConnections: o.maxConnections ?? 1024,
     maxReaderQueueBytes: o.maxReaderQueueBytes ?? 4 * MiB,
@@ -29,7 +33,11 @@ function resolveOptions(o: RtspServerOptions): ResolvedOptions {
   };
   const positive: Array<keyof ResolvedOptions> = [
     'maxHeaderBytes',
+    'maxHeaderCount',
     'maxBodyBytes',
+    'requestTimeoutMs',
+    'maxSessionsPerConnection',
+    'maxReplyBacklogBytes',
     'sessionTimeoutMs',
     'maxConnections',
     'maxReaderQueueBytes',
@@ -115,7 +123,8 @@ export class RtspServer {
     server.on('error', (err) => this.logger.error({ err: err.message }, 'rtsp listener error'));
     this.server = server;
     this.boundPort = (server.address() as AddressInfo).port;
-    const every = Math.max(50, Math.min(1000, Math.floor(this.options.sessionTimeoutMs / 4)));
+    const shortest = Math.min(this.options.sessionTimeoutMs, this.options.requestTimeoutMs);
+    const every = Math.max(50, Math.min(1000, Math.floor(shortest / 4)));
     this.sweepTimer = setInterval(() => this.sweep(), every);
     this.sweepTimer.unref();
     this.logger.info({ host: this.options.host, port: this.boundPort }, 'rtsp server listening');
@@ -204,6 +213,9 @@ export class RtspServer {
   private sweep(): void {
     const now = Date.now();
     this.registry.expireIdle(now);
-    for (const c of this.connections.values()) c.closeIfIdle(now, this.options.sessionTimeoutMs);
+    for (const c of this.connections.values()) {
+      c.closeIfIdle(now, this.options.sessionTimeoutMs);
+      c.closeIfRequestStalled(now, this.options.requestTimeoutMs);
+    }
   }
 }

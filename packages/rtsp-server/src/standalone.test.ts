@@ -34,6 +34,17 @@ test('configuration comes from the environment, with defaults', () => {
       }),
     (err: unknown) => err instanceof ConfigError && err.issues.length === 3,
   );
+  assert.deepEqual(
+    standaloneConfigFromEnv({
+      SIE_RTSP_REQUEST_TIMEOUT_MS: '5000',
+      SIE_RTSP_MAX_HEADER_COUNT: '32',
+    }).limits,
+    { requestTimeoutMs: 5000, maxHeaderCount: 32 },
+  );
+  assert.throws(
+    () => standaloneConfigFromEnv({ SIE_RTSP_MAX_REPLY_BACKLOG_BYTES: '0' }),
+    /SIE_RTSP_MAX_REPLY_BACKLOG_BYTES/,
+  );
 });
 
 test('the JSON line logger filters by level and survives unserialisable fields', () => {

@@ -12,7 +12,31 @@ export interface StandaloneConfig {
   /** Port of the ops endpoint (`/healthz`, `/livez`, `/metrics`), on `host`; 0 picks one. */
   opsPort: number;
   logLevel: 'debug' | 'info' | 'warn' | 'error';
+  /** Limits set in the environment (see LIMIT_ENV); the server's defaults otherwise. */
+  limits?: Partial<Record<LimitOption, number>>;
 }
+
+type LimitOption =
+  | 'maxHeaderBytes'
+  | 'maxHeaderCount'
+  | 'maxBodyBytes'
+  | 'requestTimeoutMs'
+  | 'sessionTimeoutMs'
+  | 'maxConnections'
+  | 'maxSessionsPerConnection'
+  | 'maxReplyBacklogBytes';
+
+/** Environment variable → server option, for the limits that hold off hostile clients. */
+export const LIMIT_ENV: Readonly<Record<string, LimitOption>> = {
+  SIE_RTSP_MAX_HEADER_BYTES: 'maxHeaderBytes',
+  SIE_RTSP_MAX_HEADER_COUNT: 'maxHeaderCount',
+  SIE_RTSP_MAX_BODY_BYTES: 'maxBodyBytes',
+  SIE_RTSP_REQUEST_TIMEOUT_MS: 'requestTimeoutMs',
+  SIE_RTSP_SESSION_TIMEOUT_MS: 'sessionTimeoutMs',
+  SIE_RTSP_MAX_CONNECTIONS: 'maxConnections',
+  SIE_RTSP_MAX_SESSIONS_PER_CONNECTION: 'maxSessionsPerConnection',
+  SIE_RTSP_MAX_REPLY_BACKLOG_BYTES: 'maxReplyBacklogBytes',
+};
 
 /** A running standalone server: the RTSP server and its ops endpoint. */
 export interface Standalone {
@@ -32,8 +56,9 @@ function parsePort(env: NodeJS.ProcessEnv, name: string, fallback: string, issue
 }
 
 /**
- * Reads SIE_RTSP_HOST (127.0.0.1), SIE_RTSP_PORT (8554), SIE_RTSP_OPS_PORT (9107) and
- * SIE_LOG_LEVEL (info). runStandalone also labels the metrics with SIE_NODE_ID (local).
+ * Reads SIE_RTSP_HOST (127.0.0.1), SIE_RTSP_PORT (8554), SIE_RTSP_OPS_PORT (9107),
+ * SIE_LOG_LEVEL (info) and the limits in LIMIT_ENV (the server's defaults when unset).
+ * runStandalone also labels the metrics with SIE_NODE_ID (local).
  */
 export function standaloneConfigFromEnv(env: NodeJS.ProcessEnv): StandaloneConfig {
   const issues: ConfigIssue[] = [];
@@ -44,8 +69,24 @@ export function standaloneConfigFromEnv(env: NodeJS.ProcessEnv): StandaloneConfi
   if (!isLogLevel(logLevel)) {
     issues.push({ path: 'SIE_LOG_LEVEL', message: 'expected debug, info, warn or error' });
   }
+  const limits: Partial<Record<LimitOption, number>> = {};
+  for (const [name, option] of Object.entries(LIMIT_ENV)) {
+    const text = env[name];
+    if (text === undefined) continue;
+    if (!/^[1-9]\d{0,12}$/.test(text)) {
+      issues.push({ path: name, message: `not a positive integer: ${JSON.stringify(text)}` });
+    } else {
+      limits[option] = Number(text);
+    }
+  }
   if (issues.length > 0) throw new ConfigError(issues, 'environment');
-  return { host, port, opsPort, logLevel: logLevel as StandaloneConfig['logLevel'] };
+  return {
+    host,
+    port,
+    opsPort,
+    logLevel: logLevel as StandaloneConfig['logLevel'],
+    ...(Object.keys(limits).length > 0 ? { limits } : {}),
+  };
 }
 
 /**
@@ -58,7 +99,12 @@ export async function runStandalone(
 ): Promise<Standalone> {
   const config = standaloneConfigFromEnv(env);
   const log = logger ?? createLogger({ service: 'rtsp', level: config.logLevel });
-  const server = new RtspServer({ host: config.host, port: config.port, logger: log });
+  const server = new RtspServer({
+    ...config.limits,
+    host: config.host,
+    port: config.port,
+    logger: log,
+  });
   const registry = createMetricsRegistry('rtsp', { node: env['SIE_NODE_ID'] ?? 'local' });
   registerRtspMetrics(registry, server);
   const rtspPort = await server.start();

@@ -9,8 +9,25 @@ export interface RtspServerOptions {
   logger?: RtspLogger;
   /** Largest request line plus headers; beyond it the request is refused and the connection closed. */
   maxHeaderBytes?: number;
+  /** Most header lines in one request; more are refused (400) and the connection closed. Default 64. */
+  maxHeaderCount?: number;
   /** Largest request body (an SDP); default 64 KiB. */
   maxBodyBytes?: number;
+  /**
+   * A request whose head or body has started to arrive but is not complete this long after is
+   * answered 408 and its connection closed (slowloris: a byte now and then keeps a connection
+   * busy but never finishes a request). Default 10 s.
+   */
+  requestTimeoutMs?: number;
+  /** Sessions one control connection may set up; SETUP beyond it is answered 503. Default 16. */
+  maxSessionsPerConnection?: number;
+  /**
+   * Bytes written to a connection and not yet taken by its peer beyond which the server stops
+   * reading that connection's requests until the peer catches up: a client that pipelines
+   * requests without reading the answers cannot make the server buffer them without bound.
+   * Default 1 MiB.
+   */
+  maxReplyBacklogBytes?: number;
   /** A session (and a connection without one) with no activity for this long is closed. */
   sessionTimeoutMs?: number;
   /** Connections beyond this are answered 503 and closed. Default 1024. */
@@ -35,7 +52,11 @@ export interface ResolvedOptions {
   host: string;
   port: number;
   maxHeaderBytes: number;
+  maxHeaderCount: number;
   maxBodyBytes: number;
+  requestTimeoutMs: number;
+  maxSessionsPerConnection: number;
+  maxReplyBacklogBytes: number;
   sessionTimeoutMs: number;
   maxConnections: number;
   maxReaderQueueBytes: number;
@@ -72,6 +93,8 @@ export interface RtspServerCounters {
   packetsDropped: number;
   sessionTimeouts: number;
   stalledReaders: number;
+  /** Connections closed because a request did not complete within requestTimeoutMs. */
+  requestTimeouts: number;
 }
 
 export interface RtspServerStats extends RtspServerCounters {

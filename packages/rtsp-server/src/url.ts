@@ -69,6 +69,9 @@ export function parseRequestUri(uri: string): RtspTarget | undefined {
   path = path.replace(/\/{2,}/g, '/').replace(/^\/+|\/+$/g, '');
   // Control characters in a path would end up in logs and headers.
   if (path.length > MAX_PATH_CHARS || hasControlChars(path)) return undefined;
+  // `.` and `..` segments: paths are names, not files, but a name that looks like traversal is
+  // refused rather than kept (it would be shown in URLs, logs and output paths).
+  if (path.split('/').some((seg) => seg === '.' || seg === '..')) return undefined;
   const out: RtspTarget = authority === undefined ? { path } : { path, authority };
   if (generation !== undefined) out.generation = generation;
   return out;

@@ -4,11 +4,11 @@ import type { Bus } from '@sie/bus';
 import type { Db } from '@sie/db';
 import type { InferenceApi } from '@sie/models';
 import type { HealthReport, Logger, Registry } from '@sie/telemetry';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
 import { modelStoreDir, type ApiConfig } from './config.js';
 import type { RouteContext } from './context.js';
 import { registerDashboardRoutes } from './dashboard/routes.js';
-import { installErrorHandling } from './http/error-handler.js';
+import { clientErrorResponse, errorResponse, installErrorHandling } from './http/error-handler.js';
 import { installHttpMetrics } from './http/metrics.js';
 import { RouteCatalog } from './http/route.js';
 import { LatestDetections } from './latest-detections.js';
@@ -56,6 +56,18 @@ export async function buildApiApp(deps: ApiDeps): Promise<FastifyInstance> {
     loggerInstance,
     bodyLimit: config.http.bodyLimitBytes,
     requestIdHeader: 'x-request-id',
+    // A URL the router cannot decode never reaches the error handler; same body all the same.
+    frameworkErrors: (err, _req, reply) => {
+      const { status, body } = errorResponse(err);
+      void (reply as unknown as FastifyReply).code(status).send(body);
+    },
+    clientErrorHandler: (err, socket) => {
+      const code = (err as { code?: string }).code;
+      if (code === 'ECONNRESET' || socket.destroyed) return;
+      socket.end(clientErrorResponse(code));
+      // A peer that keeps sending after the answer is cut off rather than read from forever.
+      setTimeout(() => socket.destroy(), 2000).unref();
+    },
   });
   installErrorHandling(app, config.http.bodyLimitBytes);
   installHttpMetrics(app, deps.registry);

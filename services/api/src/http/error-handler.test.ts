@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ImageDecodeError, ModelNotFoundError, NotFoundError, UnavailableError } from '@sie/errors';
 import { ConflictError, RequestInvalidError } from '../errors.js';
-import { errorResponse } from './error-handler.js';
+import { clientErrorResponse, errorResponse } from './error-handler.js';
 
 test('sie errors keep their code, with an HTTP status of their own', () => {
   assert.deepEqual(errorResponse(new RequestInvalidError([{ path: 'a.b', message: 'bad' }])), {
@@ -56,4 +56,27 @@ test('a database that is down is a 503 unavailable; a full disk a 507 storage_fu
   assert.equal(errorResponse(full).body.code, 'storage_full');
   // Other failures stay internal errors.
   assert.equal(errorResponse(new Error('boom')).status, 500);
+});
+
+test('parser-level refusals get sie codes too', () => {
+  const raw = clientErrorResponse('HPE_HEADER_OVERFLOW');
+  assert.match(raw, /^HTTP\/1\.1 431 /);
+  assert.match(raw, /connection: close/i);
+  const body = raw.slice(raw.indexOf('\r\n\r\n') + 4);
+  assert.equal((JSON.parse(body) as { code: string }).code, 'header_too_large');
+  assert.match(
+    clientErrorResponse('HPE_INVALID_METHOD'),
+    /^HTTP\/1\.1 400 [^]*"code":"bad_request"/,
+  );
+  const badUrl = Object.assign(new Error("'/%zz' is not a valid url component"), {
+    code: 'FST_ERR_BAD_URL',
+    statusCode: 400,
+  });
+  const r = errorResponse(badUrl);
+  assert.equal(r.status, 400);
+  assert.equal(r.body.code, 'invalid_argument');
+  assert.deepEqual(
+    r.body.issues?.map((i) => i.path),
+    ['url'],
+  );
 });

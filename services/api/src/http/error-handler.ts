@@ -29,11 +29,13 @@ const STATUS_BY_CODE: Record<string, number> = {
   not_found: 404,
   model_not_found: 404,
   snapshot_not_ready: 404,
+  request_timeout: 408,
   conflict: 409,
   illegal_transition: 409,
   stale_run: 409,
   payload_too_large: 413,
   unsupported_media_type: 415,
+  header_too_large: 431,
   unavailable: 503,
   storage_full: 507,
   timeout: 504,
@@ -66,6 +68,13 @@ function fromFastify(err: FastifyError, bodyLimitBytes?: number): SieError | und
     case 'FST_FILES_LIMIT':
     case 'FST_FIELDS_LIMIT':
       return new PayloadTooLargeError(err.message, undefined, { cause: err });
+    case 'FST_ERR_BAD_URL':
+      return new RequestInvalidError(
+        [{ path: 'url', message: 'malformed URL (bad percent-encoding)' }],
+        {
+          cause: err,
+        },
+      );
     case 'FST_PROTO_VIOLATION':
       return new RequestInvalidError([{ path: '', message: err.message }], { cause: err });
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
@@ -141,6 +150,30 @@ export function errorResponse(
   const issues = (e as { issues?: FieldIssue[] }).issues;
   if (Array.isArray(issues) && issues.length > 0) body.issues = issues;
   return { status, body };
+}
+
+/**
+ * What Node's HTTP parser refuses before Fastify sees a request (a request line or headers over
+ * the size limit, a malformed request, a request that took too long), as raw HTTP with sie's
+ * error body: clients get a stable code here too, not Fastify's `{error, statusCode}`.
+ */
+export function clientErrorResponse(errCode: string | undefined): string {
+  const [status, reason, code, message] =
+    errCode === 'HPE_HEADER_OVERFLOW'
+      ? [
+          431,
+          'Request Header Fields Too Large',
+          'header_too_large',
+          'request line and headers exceed the server limit',
+        ]
+      : errCode === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? [408, 'Request Timeout', 'request_timeout', 'the request was not received in time']
+        : [400, 'Bad Request', 'bad_request', 'malformed HTTP request'];
+  const body = JSON.stringify({ code, message } satisfies ErrorBody);
+  return (
+    `HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json\r\n` +
+    `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`
+  );
 }
 
 /** One error handler and one not-found handler: every error body is `{code, message, …}`. */

@@ -1,3 +1,5 @@
+import { NotFoundError } from '@sie/errors';
+import { idSchema } from '@sie/pipeline';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { z } from 'zod';
 import { UnsupportedMediaTypeError } from '../errors.js';
@@ -84,10 +86,12 @@ export function addRoute<
       if (doc.body && req.headers['content-type'] && !isJson(req.headers['content-type'])) {
         throw new UnsupportedMediaTypeError('this route takes an application/json body');
       }
+      const params = (req.params ?? {}) as Record<string, string>;
+      checkIds(doc.url, params);
       const input = {
         body: (doc.body ? parseInput(doc.body, req.body ?? {}) : undefined) as Output<B>,
         query: (doc.query ? parseInput(doc.query, req.query ?? {}) : undefined) as Output<Q>,
-        params: (req.params ?? {}) as Record<string, string>,
+        params,
       };
       return handler(req, reply, input);
     },
@@ -97,4 +101,17 @@ export function addRoute<
 function isJson(contentType: string | undefined): boolean {
   const type = contentType?.split(';')[0]?.trim().toLowerCase() ?? '';
   return type === 'application/json' || type.endsWith('+json');
+}
+
+/**
+ * A path id that no id could be (a NUL, a slash, 500 characters) names nothing: the same 404 as
+ * an unknown id, answered before the database sees a value it would refuse with an error.
+ */
+function checkIds(url: string, params: Record<string, string>): void {
+  for (const [name, value] of Object.entries(params)) {
+    if (idSchema.safeParse(value).success) continue;
+    const segments = url.split('/');
+    const collection = segments[segments.indexOf(`:${name}`) - 1] ?? 'resource';
+    throw new NotFoundError(collection.replace(/s$/, ''), value);
+  }
 }

@@ -32,7 +32,7 @@ const querySchema = z.strictObject({
  * GET /v1/runs/:id/detections — the run's detections live as Server-Sent Events, sampled to at
  * most `maxRatePerSec` messages a second; `?latest` returns the most recent one as JSON. A run
  * registered under another tenant answers 404; runs started outside the registry (the local demo
- * drives stages directly) stay readable.
+ * drives stages directly) stay readable by the default tenant, and answer 404 to any other.
  */
 export function registerDetectionsRoute(
   app: FastifyInstance,
@@ -71,7 +71,11 @@ export function registerDetectionsRoute(
       .select({ tenantId: runs.tenantId })
       .from(runs)
       .where(eq(runs.id, runId));
-    if (owner && owner.tenantId !== tenantId) throw new NotFoundError('run', runId);
+    // Another tenant's run is as unknown as a run that does not exist: both answer 404, so an
+    // id guessed across tenants tells nothing. Runs outside the registry (stages driven
+    // directly, as the local demo does) are readable by the default tenant only.
+    const visible = owner ? owner.tenantId === tenantId : tenantId === deps.defaultTenant;
+    if (!visible) throw new NotFoundError('run', runId);
     if (query.latest !== undefined) {
       const d = deps.latest.get(runId);
       if (!d) throw new NotFoundError('detections of run', runId);

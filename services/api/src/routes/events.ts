@@ -95,7 +95,8 @@ export function startOf(
  * stream `SIE_EVENTS` with an ordered consumer on `sie.evt.<tenant>.<run>.*`. Each SSE `id` is the
  * event's stream sequence, so a client that reconnects with `Last-Event-ID` gets exactly the
  * events after it; `?since=` replays history (by time or sequence) before going live. A run
- * registered under another tenant answers 404.
+ * registered under another tenant answers 404, as does, for any tenant but the default one, a run
+ * that is not registered at all.
  */
 export function registerEventsRoute(
   app: FastifyInstance,
@@ -129,7 +130,11 @@ export function registerEventsRoute(
     const tenantId = tenantOf(req, deps.defaultTenant);
     const start = startOf(lastEventIdOf(req), query.since);
     const owner = await runSnapshotInfo(deps.db, runId);
-    if (owner && owner.tenantId !== tenantId) throw new NotFoundError('run', runId);
+    // Another tenant's run is as unknown as a run that does not exist: both answer 404, so an
+    // id guessed across tenants tells nothing. Runs outside the registry (stages driven
+    // directly, as the local demo does) are readable by the default tenant only.
+    const visible = owner ? owner.tenantId === tenantId : tenantId === deps.defaultTenant;
+    if (!visible) throw new NotFoundError('run', runId);
     const snapshots = owner?.snapshots ?? false;
     await streamEvents(deps, streams, req, reply, runEventsSubject(tenantId, runId), start, {
       snapshotsOf: () => Promise.resolve(snapshots),
