@@ -11,7 +11,10 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
+import { Bus, eventSubject } from '@sie/bus';
+import { Event } from '@sie/contracts';
 import { findFreePort, freshDatabase, type TestDatabase } from '@sie/infra';
+import { createLogger } from '@sie/telemetry';
 import { asset, natsUrl } from './support/env.js';
 import { recordReliability } from './support/reliability-log.js';
 import { startServiceProcess, type ServiceProcess } from './support/service-process.js';
@@ -209,6 +212,61 @@ const TABLE: Record<string, () => Promise<void>> = {
   'GET /v1/runs/:id/events': async () => {
     await likeUnknown('GET', (id) => `/v1/runs/${id}/events`, own[A].run, NEVER.run);
     await likeUnknown('GET', (id) => `/v1/runs/${id}/events?since=0`, own[A].run, NEVER.run);
+  },
+  'GET /v1/runs/:id/events/:eventId/snapshot': () =>
+    likeUnknown('GET', (id) => `/v1/runs/${id}/events/evt-1/snapshot`, own[A].run, NEVER.run),
+  'GET /v1/events': async () => {
+    // An event of A's run is in the stream: A's tenant-wide feed shows it, B's never does, even
+    // when B names A's run.
+    const bus = await Bus.connect({
+      servers: natsUrl(),
+      name: 'tenant-scoping',
+      logger: createLogger({ service: 'tenant-scoping', level: 'silent' }),
+    });
+    try {
+      const jsm = await bus.nc.jetstreamManager();
+      await jsm.streams.add({ name: 'SIE_EVENTS', subjects: ['sie.evt.>'] }).catch(() => undefined);
+      const e = Event.fromPartial({
+        id: `evt-scope-${process.pid}`,
+        tenantId: A,
+        runId: own[A].run,
+        ruleId: 'door',
+        kind: 'line_cross',
+        captureTimeMs: Date.now(),
+        message: 'secret of A',
+      });
+      await bus.nc
+        .jetstream()
+        .publish(eventSubject(A, own[A].run, 'door'), Event.encode(e).finish(), { msgID: e.id });
+    } finally {
+      await bus.close();
+    }
+    const feed = async (tenant: string, query: string): Promise<string> => {
+      const ctl = new AbortController();
+      const timer = setTimeout(() => ctl.abort(), 1500);
+      let text = '';
+      try {
+        const res = await fetch(`${base}/v1/events?since=0${query}`, {
+          headers: { 'x-sie-tenant': tenant },
+          signal: ctl.signal,
+        });
+        assert.equal(res.status, 200);
+        const reader = res.body!.getReader();
+        for (;;) {
+          const { done, value } = await reader.read();
+          if (done) break;
+          text += new TextDecoder().decode(value);
+        }
+      } catch (err) {
+        if ((err as Error).name !== 'AbortError') throw err;
+      } finally {
+        clearTimeout(timer);
+      }
+      return text;
+    };
+    assert.match(await feed(A, ''), /secret of A/, "A's own feed carries its event");
+    assert.doesNotMatch(await feed(B, ''), /secret of A/);
+    assert.doesNotMatch(await feed(B, `&runId=${own[A].run}`), /secret of A/);
   },
   'POST /v1/predict': () =>
     likeUnknown('POST', () => '/v1/predict', own[A].model, NEVER.model, predictForm),
