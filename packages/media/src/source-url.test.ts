@@ -148,3 +148,17 @@ test('onvif URLs name the camera, its credentials and an optional profile', () =
     (e: Error) => !e.message.includes('topsecret'),
   );
 });
+
+test('cloud metadata services are refused as sources; cameras on link-local addresses are not', () => {
+  for (const url of [
+    'http://169.254.169.254/latest/meta-data',
+    'rtsp://169.254.169.254/x',
+    'http://[fd00:ec2::254]/latest',
+    'https://metadata.google.internal./computeMetadata/v1/',
+    'onvif://169.254.170.2',
+  ]) {
+    assert.throws(() => parseSourceUrl(url), /metadata service/, url);
+  }
+  assert.equal(parseSourceUrl('rtsp://169.254.10.20/stream1').kind, 'rtsp');
+  assert.equal(parseSourceUrl('onvif://169.254.10.20').kind, 'onvif');
+});

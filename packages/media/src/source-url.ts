@@ -130,6 +130,7 @@ export function parseSourceUrl(url: string, options: ParseSourceOptions = {}): P
     }
     if (!parsed.hostname) return fail('it names no host');
     if (/\s/.test(url)) return fail('it contains spaces');
+    refuseMetadataHost(parsed.hostname, fail);
     return { kind: 'rtsp', url, scheme, input: url };
   }
   if (scheme === 'http' || scheme === 'https' || scheme === 'hls+http' || scheme === 'hls+https') {
@@ -160,7 +161,31 @@ function networkUrl(url: string, fail: (why: string) => never): URL {
   }
   if (!parsed.hostname) fail('it names no host');
   if (/\s/.test(url)) fail('it contains spaces');
+  refuseMetadataHost(parsed.hostname, fail);
   return parsed;
+}
+
+/**
+ * Cloud metadata services (AWS, GCP, Azure, Alibaba, ECS task roles): a source URL must not turn
+ * the engine into a reader of its own machine's credentials. Only these well-known addresses, not
+ * all of link-local: cameras without DHCP live on 169.254.0.0/16. (A DNS name of one's own that
+ * resolves there is not caught here; network policy is the complete answer.)
+ */
+const METADATA_HOSTS = new Set([
+  '169.254.169.254',
+  '169.254.170.2',
+  'fd00:ec2::254',
+  '100.100.100.200',
+  'metadata.google.internal',
+  'metadata',
+]);
+
+function refuseMetadataHost(hostname: string, fail: (why: string) => never): void {
+  const host = hostname
+    .replace(/^\[(.*)\]$/, '$1')
+    .toLowerCase()
+    .replace(/\.$/, '');
+  if (METADATA_HOSTS.has(host)) fail('cloud metadata service addresses are not allowed');
 }
 
 const PIXEL_FORMAT = /^[a-z0-9_]{1,24}$/;

@@ -103,13 +103,17 @@ function isJson(contentType: string | undefined): boolean {
   return type === 'application/json' || type.endsWith('+json');
 }
 
+/** Path parameters that name a resource by one of our ids (`idSchema`). */
+const RESOURCE_ID_PARAMS = new Set(['id', 'nodeId']);
+
 /**
  * A path id that no id could be (a NUL, a slash, 500 characters) names nothing: the same 404 as
  * an unknown id, answered before the database sees a value it would refuse with an error.
  */
 function checkIds(url: string, params: Record<string, string>): void {
   for (const [name, value] of Object.entries(params)) {
-    if (idSchema.safeParse(value).success) continue;
+    // Other parameters (an event id, a dashboard file name) have their own shapes and schemas.
+    if (!RESOURCE_ID_PARAMS.has(name) || idSchema.safeParse(value).success) continue;
     const segments = url.split('/');
     const collection = segments[segments.indexOf(`:${name}`) - 1] ?? 'resource';
     throw new NotFoundError(collection.replace(/s$/, ''), value);

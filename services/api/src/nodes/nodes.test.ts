@@ -74,13 +74,13 @@ test('a drained node stays drained on another drain; a node that stopped announc
   assert.equal(one.body.lastSeenAt, null);
 });
 
-test('unknown nodes are 404 not_found, bad ids 400 invalid_argument', async () => {
+test('unknown nodes and ids no node could have are 404 not_found', async () => {
   const missing = await call<{ code: string }>(api.url, 'GET', '/v1/nodes/nobody-here');
   assert.equal(missing.status, 404);
   assert.equal(missing.body.code, 'not_found');
   const drain = await call(api.url, 'POST', '/v1/nodes/nobody-here/drain');
   assert.equal(drain.status, 404);
   const bad = await call<{ code: string }>(api.url, 'GET', '/v1/nodes/a%20b');
-  assert.equal(bad.status, 400);
-  assert.equal(bad.body.code, 'invalid_argument');
+  assert.equal(bad.status, 404);
+  assert.equal(bad.body.code, 'not_found');
 });

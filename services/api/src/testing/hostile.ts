@@ -166,7 +166,8 @@ export const refusedSourceUrl: fc.Arbitrary<string> = fc.oneof(
     'concat:/etc/passwd|/etc/hosts',
     'subfile:,,start,0,end,0,,:/etc/passwd',
     'http://169.254.169.254/latest/meta-data',
-    'https://example.com/a.mp4',
+    'http://[fd00:ec2::254]/latest/meta-data',
+    'rtsp://169.254.169.254/stream',
     'ftp://x/y',
     'gopher://x',
     'data:video/mp4;base64,AAAA',
@@ -186,7 +187,12 @@ export const refusedSourceUrl: fc.Arbitrary<string> = fc.oneof(
   ),
   fc
     .tuple(fc.stringMatching(/^[a-z][a-z0-9+.-]{0,10}$/), fc.string({ maxLength: 20 }))
-    .filter(([scheme]) => !['file', 'rtsp', 'rtsps'].includes(scheme))
+    .filter(
+      ([scheme]) =>
+        !['file', 'rtsp', 'rtsps', 'http', 'https', 'hls+http', 'hls+https', 'onvif'].includes(
+          scheme,
+        ),
+    )
     .map(([scheme, rest]) => `${scheme}:${rest}`),
   fc
     .array(fc.constantFrom('..', 'a', '.', ''), { minLength: 1, maxLength: 6 })
