@@ -64,3 +64,12 @@ test('a newer frame of a stream replaces the queued older one (latest frame wins
   assert.deepEqual(items(queue.take(100, policyOf)), ['cam2-9', 'cam1-6']);
   assert.deepEqual(queue.drain(), []);
 });
+
+test('a due queue is shared between the idle workers, so no core idles while another has it all', () => {
+  const queue = new BatchQueue<string>();
+  const wide: BatchPolicy = { maxBatch: 8, maxQueueDelayMs: 0 };
+  for (const [i, item] of ['a', 'b', 'c', 'd', 'e'].entries()) queue.push(q(item, i));
+  assert.deepEqual(items(queue.take(10, () => wide, 2)), ['a', 'b', 'c']);
+  assert.deepEqual(items(queue.take(10, () => wide, 1)), ['d', 'e']);
+  assert.equal(queue.size, 0);
+});

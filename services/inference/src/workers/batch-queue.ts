@@ -58,8 +58,11 @@ export class BatchQueue<T> {
     return [];
   }
 
-  /** The next batch to run at `now`, the wait until one is due, or null when nothing waits. */
-  take(now: number, policyOf: (model: string) => BatchPolicy): Take<T> | null {
+  /**
+   * The next batch to run at `now`, the wait until one is due, or null when nothing waits. With
+   * several idle workers a due queue is shared between them.
+   */
+  take(now: number, policyOf: (model: string) => BatchPolicy, idleWorkers = 1): Take<T> | null {
     let best: { model: string; list: Queued<T>[]; max: number } | null = null;
     let waitMs = Infinity;
     for (const [model, list] of this.byModel) {
@@ -77,7 +80,10 @@ export class BatchQueue<T> {
       }
     }
     if (best) {
-      const batch = best.list.splice(0, best.max);
+      // Spread what waits over the idle workers (Triton gives each model instance its own batch):
+      // one worker with every frame while another idles would serialise the work on one core.
+      const share = Math.ceil(best.list.length / Math.max(1, idleWorkers));
+      const batch = best.list.splice(0, Math.min(best.max, share));
       if (best.list.length === 0) this.byModel.delete(best.model);
       this.count -= batch.length;
       return { batch };

@@ -324,7 +324,8 @@ export class WorkerPool {
     for (;;) {
       const slot = this.slots.find(isIdle);
       if (!slot) break;
-      const next = this.queue.take(performance.now(), this.policyOf);
+      const idle = this.slots.filter(isIdle).length;
+      const next = this.queue.take(performance.now(), this.policyOf, idle);
       if (!next) break;
       if ('waitMs' in next) {
         // setTimeout has millisecond resolution: a sub-millisecond delay waits one millisecond.
