@@ -8,15 +8,15 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { overlaysSubject } from '@sie/bus';
 import { Overlay } from '@sie/contracts';
-import { RtspServer } from '@sie/rtsp-server';
-import { asset, natsUrl } from './support/env.js';
-import { startNodeStack, type NodeStack } from './support/node-stack.js';
-import { OtlpReceiver, type ReceivedSpan } from './support/otlp-receiver.js';
+import { asset } from './support/env.js';
+import type { NodeStack } from './support/node-stack.js';
+import type { OtlpReceiver, ReceivedSpan } from './support/otlp-receiver.js';
 import { startRun, startStageRun, type TestRun } from './support/runs.js';
-import { startServiceProcess, type ServiceProcess } from './support/service-process.js';
+import type { ServiceProcess } from './support/service-process.js';
+import { startTracedStack, type TracedStack } from './support/traced-stack.js';
 
-const receiver = new OtlpReceiver();
-let rtsp: RtspServer;
+let stack: TracedStack;
+let receiver: OtlpReceiver;
 let node: NodeStack;
 let rules: ServiceProcess;
 let render: ServiceProcess;
@@ -24,26 +24,12 @@ let render: ServiceProcess;
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 before(async () => {
-  const endpoint = await receiver.start();
-  rtsp = new RtspServer({ host: '127.0.0.1', port: 0 });
-  const rtspPort = await rtsp.start();
-  const env = { OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: endpoint, SIE_TRACING__SAMPLE_RATIO: '1' };
-  node = await startNodeStack('traces-pipeline', { env });
-  const common = { ...env, NATS_URL: natsUrl(), SIE_NODE_ID: node.nodeId };
-  [rules, render] = await Promise.all([
-    startServiceProcess('rules', common),
-    startServiceProcess('render', {
-      ...common,
-      SIE_FRAME_STORE_DIR: node.frameDir,
-      SIE_RTSP_PUBLISH_URL: `rtsp://127.0.0.1:${rtspPort}`,
-    }),
-  ]);
+  stack = await startTracedStack('traces-pipeline', 1);
+  ({ receiver, node, rules, render } = stack);
 });
 
 after(async () => {
-  await Promise.all([rules?.stop(), render?.stop(), node?.stop()]);
-  await rtsp?.stop();
-  await receiver.stop();
+  await stack?.stop();
 });
 
 test(
