@@ -84,9 +84,14 @@ test(
     }
     assert.ok(byTrace.size >= 3);
     let withRender = 0;
+    let eventTraces = 0;
     for (const [traceId, spans] of byTrace) {
+      // A frame that hit an error (inference still loading the model at the start, say) is kept
+      // whole too, by design; every other exported frame must have raised an event.
+      if (spans.some((s) => s.error)) continue;
       const ruleSpan = spans.find((s) => s.service === 'sie-rules');
-      assert.ok(ruleSpan, `trace ${traceId} was exported without an event frame`);
+      assert.ok(ruleSpan, `trace ${traceId} was exported without an event or an error`);
+      eventTraces++;
       assert.ok(
         Number(ruleSpan.attributes['sie.events']) > 0,
         `trace ${traceId}: rules.frame raised no event, yet the frame was exported at ratio 0`,
@@ -99,6 +104,7 @@ test(
       assert.equal(root?.attributes['sie.frame.seq'], ruleSpan.attributes['sie.frame.seq']);
       if (services.has('sie-render')) withRender++;
     }
+    assert.ok(eventTraces >= 3, `${eventTraces} event traces`);
     // Render draws the latest frame only, so not every event frame is drawn; most are.
     assert.ok(withRender >= 1, 'no event trace reached render');
   },

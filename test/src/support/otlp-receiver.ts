@@ -8,6 +8,8 @@ export interface ReceivedSpan {
   spanId: string;
   parentSpanId: string;
   attributes: Record<string, unknown>;
+  /** The span ended with an error status. */
+  error: boolean;
 }
 
 interface OtlpJson {
@@ -20,6 +22,7 @@ interface OtlpJson {
         spanId: string;
         parentSpanId?: string;
         attributes?: OtlpAttr[];
+        status?: { code?: number | string };
       }>;
     }>;
   }>;
@@ -71,6 +74,8 @@ export class OtlpReceiver {
             spanId: s.spanId,
             parentSpanId: s.parentSpanId ?? '',
             attributes: flatten(s.attributes),
+            // OTLP/JSON writes the enum as a number (2) or, from some SDKs, by name.
+            error: s.status?.code === 2 || s.status?.code === 'STATUS_CODE_ERROR',
           });
         }
       }
