@@ -196,7 +196,7 @@ test('a 50 MiB model streamed to a 1 MiB limit is refused with 413 before it is 
   });
 });
 
-test('a 50 MiB JSON body over http.bodyLimitBytes is refused with 413 before it is sent', async () => {
+test('a 50 MiB JSON body over http.bodyLimitBytes is refused with 413 before it is sent, every time', async () => {
   const rowsBefore = await rows();
   const r = await streamBody(
     '/v1/pipelines',
@@ -210,6 +210,18 @@ test('a 50 MiB JSON body over http.bodyLimitBytes is refused with 413 before it 
   assert.ok(r.sentAtAnswer < SENT, `answered after ${r.sentAtAnswer} of ${SENT} bytes`);
   assert.ok(r.peakRssGrowth < 20 * MiB, `API RSS grew by ${r.peakRssGrowth} bytes`);
   assert.equal(await rows(), rowsBefore);
+  // The API drains what the client is still sending rather than resetting the socket, which could
+  // wipe the answer before the client reads it: every refusal must reach the client, not EPIPE.
+  for (let i = 0; i < 10; i++) {
+    const again = await streamBody(
+      '/v1/pipelines',
+      'application/json',
+      Buffer.from('{"name":"'),
+      SENT,
+      Buffer.from('"}'),
+    );
+    assert.equal(again.status, 413, `attempt ${i + 2}: ${JSON.stringify(again.body)}`);
+  }
   recordReliability({
     suite: 'input',
     name: 'API: JSON body over http.bodyLimitBytes (50 MiB streamed, limit 1 MiB)',

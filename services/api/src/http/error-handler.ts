@@ -9,6 +9,7 @@ import {
   UnsupportedMediaTypeError,
   type FieldIssue,
 } from '../errors.js';
+import { drainRefusedBody } from './linger.js';
 
 /** The body of every error response. */
 export interface ErrorBody {
@@ -181,8 +182,12 @@ export function installErrorHandling(app: FastifyInstance, bodyLimitBytes: numbe
   app.setErrorHandler((err, req, reply) => {
     const { status, body } = errorResponse(err, { bodyLimitBytes });
     // A request refused before its body was read (a large upload, bad metadata sent before the
-    // file) would otherwise leave the client sending into a socket nobody reads: close it.
-    if (status === 413 || !req.raw.complete) reply.header('connection', 'close');
+    // file): fastify asks for `connection: close`, but closing on unread input resets the socket
+    // and the client may never read this answer. Drain the rest for a while instead.
+    if (status === 413 || !req.raw.complete) {
+      reply.removeHeader('connection');
+      drainRefusedBody(req.raw, reply.raw);
+    }
     if (status >= 500) req.log.error({ err }, 'request failed');
     else req.log.info({ code: body.code, status }, body.message);
     return reply.code(status).send(body);
