@@ -24,7 +24,7 @@ export {
 export { Box, Detection, FrameDetections, StageTimings } from './gen/sie/v1/detection.js';
 export { ErrorInfo, ErrorInfo_DetailsEntry } from './gen/sie/v1/errors.js';
 export { Event, Event_CountsEntry } from './gen/sie/v1/event.js';
-export { FrameRef, PixelFormat } from './gen/sie/v1/frame.js';
+export { FrameRef, ModelFrame, PixelFormat } from './gen/sie/v1/frame.js';
 export {
   DecoderSpec,
   DetectRequest,

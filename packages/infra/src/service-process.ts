@@ -28,7 +28,10 @@ export async function startServiceProcess(
   const opsPort = await findFreePort();
   const entry = join(findRepoRoot(), 'services', name, 'dist', 'main.js');
   if (!existsSync(entry)) throw new Error(`${entry} is missing: build the workspace (pnpm build)`);
-  const child = spawn(process.execPath, [entry], {
+  // Extra node flags for every service started this way, e.g. `--cpu-prof --cpu-prof-dir=DIR`
+  // to profile a benchmark's stack (node refuses profiler flags in NODE_OPTIONS).
+  const nodeArgs = (process.env.SIE_SERVICE_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);
+  const child = spawn(process.execPath, [...nodeArgs, entry], {
     env: { ...process.env, LOG_LEVEL: 'warn', SIE_OPS__PORT: String(opsPort), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -11,7 +11,7 @@ export type { DualDecodeArgs, LetterboxGeometry, ModelFrameOptions } from './let
 export { buildEncodeArgv, buildJpegStreamArgv } from './encode-args.js';
 export type { EncodeOptions, H264Encoder, JpegEncodeOptions } from './encode-args.js';
 export { FfmpegProcess, startDecoder } from './decoder.js';
-export type { DecoderExit, DecoderOptions } from './decoder.js';
+export type { DecoderExit, DecoderOptions, ModelFrameOutput } from './decoder.js';
 export { classifyFfmpegFailure, ffmpegErrorReason } from './ffmpeg-errors.js';
 export { FrameSplitter } from './frame-splitter.js';
 export type { FrameHandler } from './frame-splitter.js';

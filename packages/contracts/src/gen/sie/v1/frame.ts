@@ -82,6 +82,29 @@ export interface FrameRef {
    * nodes two generations publish at once; rules and render take only their own.
    */
   generation: number;
+  /**
+   * The same frame letterboxed to the run's model input by the decoder (ffmpeg's filter graph),
+   * in a ring of its own with the same seq and slot: inference then only converts the layout.
+   * Absent when ingest could not learn the model's input (inference letterboxes the frame).
+   */
+  modelFrame?: ModelFrame | undefined;
+}
+
+/**
+ * Where a frame's model-size copy is, and how it was letterboxed (inference uses it only when this
+ * is exactly the letterbox its model wants, else it letterboxes the output-size frame itself).
+ */
+export interface ModelFrame {
+  /** Ring name (a file under the frame store directory). */
+  store: string;
+  width: number;
+  height: number;
+  byteLength: number;
+  pixelFormat: PixelFormat;
+  /** "top-left" (YOLOX) or "center" (Ultralytics). */
+  placement: string;
+  /** Padding value on every channel, 0-255. */
+  padValue: number;
 }
 
 function createBaseFrameRef(): FrameRef {
@@ -97,6 +120,7 @@ function createBaseFrameRef(): FrameRef {
     byteLength: 0,
     ptsMs: 0,
     generation: 0,
+    modelFrame: undefined,
   };
 }
 
@@ -134,6 +158,9 @@ export const FrameRef: MessageFns<FrameRef> = {
     }
     if (message.generation !== 0) {
       writer.uint32(88).uint64(message.generation);
+    }
+    if (message.modelFrame !== undefined) {
+      ModelFrame.encode(message.modelFrame, writer.uint32(98).fork()).join();
     }
     return writer;
   },
@@ -239,6 +266,14 @@ export const FrameRef: MessageFns<FrameRef> = {
             message.generation = longToNumber(reader.uint64());
             continue;
           }
+          case 12: {
+            if (tag !== 98) {
+              break;
+            }
+
+            message.modelFrame = ModelFrame.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -284,6 +319,11 @@ export const FrameRef: MessageFns<FrameRef> = {
         ? globalThis.Number(object.pts_ms)
         : 0,
       generation: isSet(object.generation) ? globalThis.Number(object.generation) : 0,
+      modelFrame: isSet(object.modelFrame)
+        ? ModelFrame.fromJSON(object.modelFrame)
+        : isSet(object.model_frame)
+        ? ModelFrame.fromJSON(object.model_frame)
+        : undefined,
     };
   },
 
@@ -322,6 +362,9 @@ export const FrameRef: MessageFns<FrameRef> = {
     if (message.generation !== 0) {
       obj.generation = Math.round(message.generation);
     }
+    if (message.modelFrame !== undefined) {
+      obj.modelFrame = ModelFrame.toJSON(message.modelFrame);
+    }
     return obj;
   },
 
@@ -341,6 +384,186 @@ export const FrameRef: MessageFns<FrameRef> = {
     message.byteLength = object.byteLength ?? 0;
     message.ptsMs = object.ptsMs ?? 0;
     message.generation = object.generation ?? 0;
+    message.modelFrame = (object.modelFrame !== undefined && object.modelFrame !== null)
+      ? ModelFrame.fromPartial(object.modelFrame)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseModelFrame(): ModelFrame {
+  return { store: "", width: 0, height: 0, byteLength: 0, pixelFormat: 0, placement: "", padValue: 0 };
+}
+
+export const ModelFrame: MessageFns<ModelFrame> = {
+  encode(message: ModelFrame, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.store !== "") {
+      writer.uint32(10).string(message.store);
+    }
+    if (message.width !== 0) {
+      writer.uint32(16).uint32(message.width);
+    }
+    if (message.height !== 0) {
+      writer.uint32(24).uint32(message.height);
+    }
+    if (message.byteLength !== 0) {
+      writer.uint32(32).uint32(message.byteLength);
+    }
+    if (message.pixelFormat !== 0) {
+      writer.uint32(40).int32(message.pixelFormat);
+    }
+    if (message.placement !== "") {
+      writer.uint32(50).string(message.placement);
+    }
+    if (message.padValue !== 0) {
+      writer.uint32(56).uint32(message.padValue);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ModelFrame {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseModelFrame();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.store = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.width = reader.uint32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.height = reader.uint32();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.byteLength = reader.uint32();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.pixelFormat = reader.int32() as any;
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.placement = reader.string();
+            continue;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.padValue = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ModelFrame {
+    return {
+      store: isSet(object.store) ? globalThis.String(object.store) : "",
+      width: isSet(object.width) ? globalThis.Number(object.width) : 0,
+      height: isSet(object.height) ? globalThis.Number(object.height) : 0,
+      byteLength: isSet(object.byteLength)
+        ? globalThis.Number(object.byteLength)
+        : isSet(object.byte_length)
+        ? globalThis.Number(object.byte_length)
+        : 0,
+      pixelFormat: isSet(object.pixelFormat)
+        ? pixelFormatFromJSON(object.pixelFormat)
+        : isSet(object.pixel_format)
+        ? pixelFormatFromJSON(object.pixel_format)
+        : 0,
+      placement: isSet(object.placement) ? globalThis.String(object.placement) : "",
+      padValue: isSet(object.padValue)
+        ? globalThis.Number(object.padValue)
+        : isSet(object.pad_value)
+        ? globalThis.Number(object.pad_value)
+        : 0,
+    };
+  },
+
+  toJSON(message: ModelFrame): unknown {
+    const obj: any = {};
+    if (message.store !== "") {
+      obj.store = message.store;
+    }
+    if (message.width !== 0) {
+      obj.width = Math.round(message.width);
+    }
+    if (message.height !== 0) {
+      obj.height = Math.round(message.height);
+    }
+    if (message.byteLength !== 0) {
+      obj.byteLength = Math.round(message.byteLength);
+    }
+    if (message.pixelFormat !== 0) {
+      obj.pixelFormat = pixelFormatToJSON(message.pixelFormat);
+    }
+    if (message.placement !== "") {
+      obj.placement = message.placement;
+    }
+    if (message.padValue !== 0) {
+      obj.padValue = Math.round(message.padValue);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ModelFrame>, I>>(base?: I): ModelFrame {
+    return ModelFrame.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ModelFrame>, I>>(object: I): ModelFrame {
+    const message = createBaseModelFrame();
+    message.store = object.store ?? "";
+    message.width = object.width ?? 0;
+    message.height = object.height ?? 0;
+    message.byteLength = object.byteLength ?? 0;
+    message.pixelFormat = object.pixelFormat ?? 0;
+    message.placement = object.placement ?? "";
+    message.padValue = object.padValue ?? 0;
     return message;
   },
 };
