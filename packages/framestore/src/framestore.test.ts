@@ -109,3 +109,23 @@ test('the reader cache reopens a ring that a restarted writer recreated', () => 
   readers.closeAll();
   w2.close(true);
 });
+
+test('a paired ring takes the seq of the frame it copies: same slot, gaps allowed, never backwards', () => {
+  const d = dir();
+  const opts = { dir: d, runId: 'p', slotCount: 4, slotBytes: 24 };
+  const main = FrameStoreWriter.create({ ...opts, store: 'run-p' });
+  const copies = FrameStoreWriter.create({ ...opts, store: 'run-p-model' });
+  const r = FrameStoreReader.open(d, 'run-p-model');
+  const a = main.write(frame(randomBytes(24)));
+  main.write(frame(randomBytes(24))); // its copy was never written (the decoder died)
+  const c = main.write(frame(randomBytes(24)));
+  const px = randomBytes(24);
+  const copy = copies.write(frame(px), c.seq);
+  assert.deepEqual([copy.seq, copy.slot], [c.seq, c.slot]);
+  assert.equal(sha(r.read(copy)), sha(px));
+  assert.throws(() => copies.write(frame(px), a.seq), RangeError);
+  assert.throws(() => copies.write(frame(px), c.seq), RangeError);
+  main.close(true);
+  copies.close(true);
+  r.close();
+});

@@ -80,8 +80,12 @@ export class FrameStoreWriter {
     return this.seq;
   }
 
-  /** Writes the next frame and returns its reference. */
-  write(frame: FrameToWrite): FrameRef {
+  /**
+   * Writes the next frame and returns its reference. `atSeq` (above the last seq) numbers it
+   * explicitly: a ring of model-size copies takes the seq of the frame it copies, so the two stay
+   * paired even when a decoder died between writing one and the other.
+   */
+  write(frame: FrameToWrite, atSeq?: number): FrameRef {
     const { slotCount, slotBytes, store, runId } = this.options;
     if (frame.data.byteLength > slotBytes) {
       throw new FrameStoreError(
@@ -89,7 +93,11 @@ export class FrameStoreWriter {
         store,
       );
     }
-    const seq = ++this.seq;
+    if (atSeq !== undefined && !(Number.isSafeInteger(atSeq) && atSeq > this.seq)) {
+      throw new RangeError(`seq ${atSeq} does not follow the last seq ${this.seq}`);
+    }
+    const seq = atSeq ?? this.seq + 1;
+    this.seq = seq;
     const slot = slotForSeq(seq, slotCount);
     const at = slotOffset(slot, slotBytes);
     // Invalidate first: a reader that overlaps this write sees the seq change and drops the frame.

@@ -77,7 +77,10 @@ for (const placement of ['top-left', 'center'] as const) {
     assert.ok(out && model);
     const err = pictureError(out, model, g.padX, g.padY, g.ratio);
     // The same picture at 0.54 scale: small differences from resampling, nothing like a shift.
-    assert.ok(err < 12, `model frame differs from the output frame by ${err.toFixed(1)} on average`);
+    assert.ok(
+      err < 12,
+      `model frame differs from the output frame by ${err.toFixed(1)} on average`,
+    );
     const shifted = pictureError(out, model, g.padX + 12, g.padY, g.ratio);
     assert.ok(shifted > err * 1.5, 'the comparison notices a misplaced picture');
   });

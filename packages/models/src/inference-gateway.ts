@@ -17,6 +17,8 @@ export interface InferenceApi {
   /** Loads (or reloads) a model; loading the spec that is already loaded is a no-op there. */
   loadModel(spec: ModelSpec): Promise<ModelInfo>;
   unloadModel(id: string): Promise<void>;
+  /** What inference knows of a loaded model (its resolved spec, input shape, state). */
+  getModel(id: string): Promise<ModelInfo>;
   /** One Detect; `ctx` (else the active context) travels as W3C `traceparent` metadata. */
   detect(request: DetectRequest, ctx?: Context): Promise<DetectResponse>;
   /** 'ok' when calls can go through now, else why not (for /healthz). */
@@ -70,6 +72,13 @@ export class InferenceGateway implements InferenceApi {
     };
     return this.call(call, (md, deadline, cb) =>
       this.client.loadModel({ spec }, md, { deadline }, cb),
+    );
+  }
+
+  getModel(id: string): Promise<ModelInfo> {
+    const call = { operation: 'GetModel', timeoutMs: this.options.detectTimeoutMs, modelId: id };
+    return this.call(call, (md, deadline, cb) =>
+      this.client.getModel({ id }, md, { deadline }, cb),
     );
   }
 

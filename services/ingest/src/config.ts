@@ -61,6 +61,12 @@ export const ingestConfigSchema = z.strictObject({
   stallTimeoutMs: ms().default(10_000),
   /** ffmpeg gets SIGKILL this long after SIGTERM. */
   killGraceMs: ms().default(2000),
+  /**
+   * ffmpeg also letterboxes every frame to the run's model input (a second ring next to the
+   * output-size one), so inference only converts the layout instead of resampling in JS. Off:
+   * inference letterboxes the output-size frame itself (same boxes, more CPU).
+   */
+  letterboxInDecoder: z.boolean().default(true),
   /** Decoder threads per run; 0 lets ffmpeg choose. */
   decodeThreads: z.number().int().min(0).max(64).default(0),
 });

@@ -1,4 +1,5 @@
-import type { DetectResponse, FrameRef } from '@sie/contracts';
+import type { DetectResponse, FrameRef, ModelInfo } from '@sie/contracts';
+import type { ModelFrameOptions } from '@sie/media';
 import { InferenceGateway } from '@sie/models';
 import type { Context } from '@sie/telemetry';
 
@@ -16,9 +17,28 @@ export interface DetectCall {
 export interface Detector {
   /** Detections of one frame; rejects with a SieError (`frame_overwritten`, `model_not_found` …). */
   detect(call: DetectCall, ctx: Context): Promise<DetectResponse>;
+  /**
+   * The letterbox a model's input takes, for the decoder to produce it (null: not known, e.g. the
+   * model is not loaded; rejects when inference cannot be asked).
+   */
+  modelInput(modelId: string): Promise<ModelFrameOptions | null>;
   /** 'ok' when calls can go through now, else why not (for /healthz). */
   health(): string;
   close(): void;
+}
+
+/** The model-size frame a loaded model takes, from what inference reports of it. */
+export function modelFrameOptions(info: ModelInfo): ModelFrameOptions | null {
+  const spec = info.spec;
+  if (!spec) return null;
+  // [N, 3, H, W]: the graph's own size where the spec leaves it to the graph.
+  const width = spec.inputWidth || (info.inputShape[3] ?? 0);
+  const height = spec.inputHeight || (info.inputShape[2] ?? 0);
+  if (!(width > 0 && height > 0)) return null;
+  const placement = spec.letterbox === 'center' ? 'center' : 'top-left';
+  const padValue = Math.round(spec.padValue);
+  if (!(padValue >= 0 && padValue <= 255)) return null;
+  return { width, height, placement, padValue };
 }
 
 export interface GrpcDetectorOptions {
@@ -57,6 +77,10 @@ export class GrpcDetector implements Detector {
       },
       ctx,
     );
+  }
+
+  async modelInput(modelId: string): Promise<ModelFrameOptions | null> {
+    return modelFrameOptions(await this.gateway.getModel(modelId));
   }
 
   health(): string {

@@ -57,6 +57,9 @@ class ManualDetector implements Detector {
   fail(err: SieError): void {
     this.pending.shift()?.reject(err);
   }
+  modelInput(): Promise<null> {
+    return Promise.resolve(null);
+  }
   health(): string {
     return 'ok';
   }

@@ -1,4 +1,4 @@
-import { PixelFormat, Stage, StageEventKind } from '@sie/contracts';
+import { PixelFormat, Stage, StageEventKind, type FrameRef, type ModelFrame } from '@sie/contracts';
 import {
   FrameStoreError,
   SourceInvalidError,
@@ -17,6 +17,7 @@ import {
   startDecoder,
   type DecoderExit,
   type FfmpegProcess,
+  type ModelFrameOptions,
   type OpenableSource,
 } from '@sie/media';
 import type { Logger, Tracer } from '@sie/telemetry';
@@ -37,6 +38,8 @@ export interface RunSettings {
   heartbeatIntervalMs: number;
   killGraceMs: number;
   decodeThreads: number;
+  /** ffmpeg letterboxes each frame to the model input too (a second ring): see the config. */
+  letterboxInDecoder: boolean;
 }
 
 export interface IngestRunDeps {
@@ -75,6 +78,16 @@ export class IngestRun {
   /** What ffmpeg opens now: the source, or for ONVIF the stream URI resolved at this connect. */
   private openable: OpenableSource | undefined;
   private writer: FrameStoreWriter | undefined;
+  /** The ring of model-size copies, while the decoder makes them. */
+  private modelWriter: FrameStoreWriter | undefined;
+  private modelFrame: ModelFrame | undefined;
+  /** The letterbox the run's model takes, as inference reported it at the last connect. */
+  private modelInput: ModelFrameOptions | null = null;
+  /** Ring seq before this session's first frame: frame `index` of the session is base+index+1. */
+  private sessionSeqBase = 0;
+  /** Output frames of this session written and waiting for their model-size copy. */
+  private awaitingCopy: FrameRef[] = [];
+  private sessionCopies = 0;
   private frameSize: { width: number; height: number } | undefined;
   private frameIntervalMs = 0;
   private stopReason: string | undefined;
@@ -273,6 +286,7 @@ export class IngestRun {
     }
     const size = this.frameSize;
     if (!size) return new SourceInvalidError(`${this.url()}: unknown frame size`, this.url());
+    await this.learnModelInput(size);
     try {
       this.ensureWriter(size.width, size.height);
     } catch (err) {
@@ -325,6 +339,10 @@ export class IngestRun {
     this.sessionStartedAt = Date.now();
     this.sessionPtsBase = this.lastPtsMs < 0 ? 0 : this.lastPtsMs + (this.frameIntervalMs || 1);
     this.lastFrameAt = Date.now();
+    this.sessionSeqBase = Math.max(this.writer?.lastSeq ?? 0, this.modelWriter?.lastSeq ?? 0);
+    this.awaitingCopy = [];
+    this.sessionCopies = 0;
+    const model = this.modelWriter ? this.modelInput : null;
     const source = this.openable;
     if (!source) throw new Error('startSession before the source was resolved');
     const decoder = startDecoder({
@@ -339,13 +357,16 @@ export class IngestRun {
       socketTimeoutMs: settings.stallTimeoutMs,
       threads: settings.decodeThreads || undefined,
       killGraceMs: settings.killGraceMs,
-      onFrame: (frame) => this.onFrame(frame),
+      onFrame: (frame, index) => this.onFrame(frame, index),
+      ...(model
+        ? { modelFrame: { ...model, onFrame: (frame, index) => this.onModelFrame(frame, index) } }
+        : {}),
     });
     this.decoder = decoder;
     return decoder;
   }
 
-  private onFrame(frame: Buffer): void {
+  private onFrame(frame: Buffer, index: number): void {
     const writer = this.writer;
     const size = this.frameSize;
     if (!writer || !size || this.fatal) return;
@@ -359,28 +380,93 @@ export class IngestRun {
     this.lastPtsMs = ptsMs;
     let ref;
     try {
-      ref = writer.write({
-        data: frame,
-        width: size.width,
-        height: size.height,
-        pixelFormat: PixelFormat.PIXEL_FORMAT_BGR24,
-        captureTimeMs: nowMs(),
-        ptsMs,
-      });
-    } catch (err) {
-      this.failHard(
-        err instanceof FrameStoreError
-          ? err
-          : new FrameStoreError(`cannot write a frame: ${String(err)}`, writer.options.store, {
-              cause: err,
-            }),
+      ref = writer.write(
+        {
+          data: frame,
+          width: size.width,
+          height: size.height,
+          pixelFormat: PixelFormat.PIXEL_FORMAT_BGR24,
+          captureTimeMs: nowMs(),
+          ptsMs,
+        },
+        this.sessionSeqBase + index + 1,
       );
+    } catch (err) {
+      this.frameStoreFailed(err, writer);
       return;
     }
+    if (!this.modelFrame) return this.publish(ref);
+    // The two pipes are read independently: the copy may already be there, or come next.
+    if (this.sessionCopies > index) this.publish({ ...ref, modelFrame: this.modelFrame });
+    else this.awaitingCopy.push(ref);
+  }
+
+  /** A model-size copy from the decoder's second output: same seq (and slot) as its frame. */
+  private onModelFrame(frame: Buffer, index: number): void {
+    const writer = this.modelWriter;
+    const modelFrame = this.modelFrame;
+    if (!writer || !modelFrame || this.fatal) return;
+    const seq = this.sessionSeqBase + index + 1;
+    try {
+      writer.write(
+        {
+          data: frame,
+          width: modelFrame.width,
+          height: modelFrame.height,
+          pixelFormat: PixelFormat.PIXEL_FORMAT_BGR24,
+          captureTimeMs: 0,
+          ptsMs: 0,
+        },
+        seq,
+      );
+    } catch (err) {
+      this.frameStoreFailed(err, writer);
+      return;
+    }
+    this.sessionCopies = index + 1;
+    const ref = this.awaitingCopy[0];
+    if (ref?.seq === seq) {
+      this.awaitingCopy.shift();
+      this.publish({ ...ref, modelFrame });
+    }
+  }
+
+  /** A frame (with its copy, when made) is complete in the ring: hand it to inference. */
+  private publish(ref: FrameRef): void {
     const first = this.onFirstFrame;
     this.onFirstFrame = undefined;
     first?.();
     this.pump.offer(ref);
+  }
+
+  private frameStoreFailed(err: unknown, writer: FrameStoreWriter): void {
+    this.failHard(
+      err instanceof FrameStoreError
+        ? err
+        : new FrameStoreError(`cannot write a frame: ${String(err)}`, writer.options.store, {
+            cause: err,
+          }),
+    );
+  }
+
+  /**
+   * Asks inference which letterbox the run's model takes, so the decoder can make it. Without an
+   * answer (model not loaded yet, an older inference) frames go out alone and inference
+   * letterboxes them; a frame already at the model's size needs no copy either.
+   */
+  private async learnModelInput(size: { width: number; height: number }): Promise<void> {
+    if (!this.deps.settings.letterboxInDecoder) return;
+    let input: ModelFrameOptions | null = null;
+    try {
+      input = await this.deps.detector.modelInput(this.spec.modelId);
+    } catch (err) {
+      this.log.info(
+        { err: asSieError(err).toPayload() },
+        'model input unknown; inference letterboxes the frames',
+      );
+    }
+    if (input && input.width === size.width && input.height === size.height) input = null;
+    this.modelInput = input;
   }
 
   /** Runs the current session until ffmpeg exits, watching for a stalled source meanwhile. */
@@ -416,16 +502,53 @@ export class IngestRun {
   }
 
   private ensureWriter(width: number, height: number): void {
-    if (this.writer) return;
     const { settings } = this.deps;
-    this.writer = FrameStoreWriter.create({
+    const store = storeNameForRun(this.spec.runId, this.spec.generation);
+    this.writer ??= FrameStoreWriter.create({
       dir: settings.frameStoreDir,
-      store: storeNameForRun(this.spec.runId, this.spec.generation),
+      store,
       runId: this.spec.runId,
       generation: this.spec.generation,
       slotCount: settings.frameStoreSlots,
       slotBytes: width * height * 3,
     });
+    const input = this.modelInput;
+    const current = this.modelFrame;
+    const same =
+      input &&
+      current &&
+      current.width === input.width &&
+      current.height === input.height &&
+      current.placement === input.placement &&
+      current.padValue === input.padValue;
+    if (same) return;
+    // The model changed (or is no longer known): the old copies are of no use.
+    this.modelWriter?.close(true);
+    this.modelWriter = undefined;
+    this.modelFrame = undefined;
+    if (!input) return;
+    const modelStore = `${store}-model`;
+    this.modelWriter = FrameStoreWriter.create({
+      dir: settings.frameStoreDir,
+      store: modelStore,
+      runId: this.spec.runId,
+      generation: this.spec.generation,
+      slotCount: settings.frameStoreSlots,
+      slotBytes: input.width * input.height * 3,
+    });
+    this.modelFrame = {
+      store: modelStore,
+      width: input.width,
+      height: input.height,
+      byteLength: input.width * input.height * 3,
+      pixelFormat: PixelFormat.PIXEL_FORMAT_BGR24,
+      placement: input.placement,
+      padValue: input.padValue,
+    };
+    this.log.info(
+      { model: this.spec.modelId, input: `${input.width}x${input.height}` },
+      'ffmpeg letterboxes every frame to the model input',
+    );
   }
 
   /** An error no retry can fix: stop the source now, the lifecycle turns it into FAILED. */
@@ -447,6 +570,8 @@ export class IngestRun {
     }
     this.writer?.close(true);
     this.writer = undefined;
+    this.modelWriter?.close(true);
+    this.modelWriter = undefined;
     this.deps.metrics.remove();
   }
 

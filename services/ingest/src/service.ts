@@ -39,6 +39,7 @@ export function startIngest(
     heartbeatIntervalMs: config.heartbeatIntervalMs,
     killGraceMs: config.killGraceMs,
     decodeThreads: config.decodeThreads,
+    letterboxInDecoder: config.letterboxInDecoder,
   };
   const manager = new RunManager({
     maxRuns: config.maxRuns,

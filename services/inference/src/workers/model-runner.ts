@@ -7,6 +7,7 @@ import type { ModelConfig } from '../models/spec.js';
 import {
   hwcToChw,
   letterbox,
+  planLetterbox,
   type LetterboxPlan,
   type PixelImage,
 } from '../preprocess/letterbox.js';
@@ -131,6 +132,61 @@ export class ModelRunner {
       plan,
       imageWidth: image.width,
       imageHeight: image.height,
+      preprocessMs: performance.now() - t0,
+    };
+  }
+
+  /**
+   * Whether a copy of a frame letterboxed upstream (ffmpeg's filter graph) is exactly what this
+   * model takes: its size, placement and padding.
+   */
+  takesModelFrame(f: { width: number; height: number; placement: string; padValue: number }) {
+    const c = this.config;
+    return (
+      f.width === c.inputWidth &&
+      f.height === c.inputHeight &&
+      f.placement === c.letterbox &&
+      f.padValue === Math.round(c.padValue)
+    );
+  }
+
+  /**
+   * Puts a frame's model-size copy (letterboxed upstream, see `takesModelFrame`) into batch slot
+   * `slot`: only the layout changes. Boxes map back to the `frameWidth` × `frameHeight` frame
+   * with the plan the letterbox would have used.
+   */
+  prepareLetterboxed(
+    slot: number,
+    copy: PixelImage,
+    frameWidth: number,
+    frameHeight: number,
+  ): Prepared {
+    const t0 = performance.now();
+    const c = this.config;
+    const out = this.slots[slot];
+    if (!out) throw new RangeError(`batch slot ${slot} is beyond ${this.maxBatch}`);
+    const key = `${frameWidth}x${frameHeight}`;
+    let plan = this.plans.get(key);
+    if (!plan) {
+      plan = planLetterbox(frameWidth, frameHeight, c.inputWidth, c.inputHeight, c.letterbox);
+      if (this.plans.size >= MAX_PLANS) this.plans.clear();
+      this.plans.set(key, plan);
+    }
+    hwcToChw(
+      copy,
+      {
+        width: c.inputWidth,
+        height: c.inputHeight,
+        order: c.pixelOrder,
+        pixelScale: c.pixelScale,
+        padValue: c.padValue,
+      },
+      out,
+    );
+    return {
+      plan,
+      imageWidth: frameWidth,
+      imageHeight: frameHeight,
       preprocessMs: performance.now() - t0,
     };
   }

@@ -1,7 +1,14 @@
 import { performance } from 'node:perf_hooks';
 import { parentPort, workerData } from 'node:worker_threads';
 import { PixelFormat } from '@sie/contracts';
-import { FrameStoreError, InternalError, ModelNotFoundError, toErrorPayload } from '@sie/errors';
+import type { FrameRef } from '@sie/contracts';
+import {
+  FrameOverwrittenError,
+  FrameStoreError,
+  InternalError,
+  ModelNotFoundError,
+  toErrorPayload,
+} from '@sie/errors';
 import { FrameStoreReaders } from '@sie/framestore';
 import type { PixelImage } from '../preprocess/letterbox.js';
 import { ModelRunner, type Prepared } from './model-runner.js';
@@ -88,9 +95,16 @@ async function detectBatch(jobs: DetectJob[]): Promise<JobOutcome[]> {
     const job = jobs[j] as DetectJob;
     try {
       const t0 = performance.now();
-      const image = job.input.kind === 'frame' ? readFrame(job.input.ref) : job.input.image;
-      slotReadMs[count] = performance.now() - t0;
-      slotPrep[count] = runner.prepare(count, image);
+      const copy = job.input.kind === 'frame' ? readModelCopy(job.input.ref, runner) : null;
+      if (copy && job.input.kind === 'frame') {
+        slotReadMs[count] = performance.now() - t0;
+        const { width, height } = job.input.ref;
+        slotPrep[count] = runner.prepareLetterboxed(count, copy, width, height);
+      } else {
+        const image = job.input.kind === 'frame' ? readFrame(job.input.ref) : job.input.image;
+        slotReadMs[count] = performance.now() - t0;
+        slotPrep[count] = runner.prepare(count, image);
+      }
       slotJob[count] = j;
       count++;
     } catch (err) {
@@ -128,7 +142,32 @@ async function detectBatch(jobs: DetectJob[]): Promise<JobOutcome[]> {
   return outcomes;
 }
 
-function readFrame(ref: Extract<DetectJob['input'], { kind: 'frame' }>['ref']): PixelImage {
+/**
+ * The frame's model-size copy when ingest made one that this model takes; null sends the caller
+ * to the output-size frame (no copy, another letterbox, or a copy ring that is gone). A copy
+ * overwritten before it was read is the frame's drop, as for the frame itself.
+ */
+function readModelCopy(ref: FrameRef, runner: ModelRunner): PixelImage | null {
+  const m = ref.modelFrame;
+  if (!m || !m.store || !runner.takesModelFrame(m)) return null;
+  if (m.byteLength !== m.width * m.height * 3) return null;
+  try {
+    return readFrame({
+      ...ref,
+      store: m.store,
+      width: m.width,
+      height: m.height,
+      byteLength: m.byteLength,
+      pixelFormat: m.pixelFormat,
+      modelFrame: undefined,
+    });
+  } catch (err) {
+    if (err instanceof FrameOverwrittenError) throw err;
+    return null;
+  }
+}
+
+function readFrame(ref: FrameRef): PixelImage {
   const now = Date.now();
   lastRead.set(ref.store, now);
   if (now - lastSweep > READER_IDLE_MS) {
