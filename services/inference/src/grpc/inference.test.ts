@@ -210,7 +210,7 @@ test('Detect by frame reference reads the frame store; an overwritten frame is r
       { modelId: MODEL, input: { $case: 'frame', frame: ref }, requestId: 'f1' },
       md,
     );
-    assert.deepEqual(byRef.frame, ref);
+    assert.deepEqual(byRef.frame, { ...ref, modelFrame: undefined });
     const byImage = await client.detect(image(dogJpg));
     sameDetections(byRef.detections, byImage.detections, 0.01);
 
@@ -247,6 +247,71 @@ test('Detect by frame reference reads the frame store; an overwritten frame is r
     );
   } finally {
     writer.close(true);
+  }
+});
+
+test('a model-size copy made upstream is read instead of the frame when it is the model letterbox', async () => {
+  const px = await bgrPixels(dogJpg);
+  const opts = { dir: frameDir, runId: 't2', slotCount: 2 };
+  const frames = FrameStoreWriter.create({
+    ...opts,
+    store: 'run-t2',
+    slotBytes: px.data.byteLength,
+  });
+  const copies = FrameStoreWriter.create({
+    ...opts,
+    store: 'run-t2-model',
+    slotBytes: 416 * 416 * 3,
+  });
+  try {
+    const ref = frames.write({
+      data: px.data,
+      width: px.width,
+      height: px.height,
+      pixelFormat: PixelFormat.PIXEL_FORMAT_BGR24,
+      captureTimeMs: Date.now(),
+      ptsMs: 0,
+    });
+    // A copy that is all padding: if inference reads it, it finds nothing; the frame has a dog.
+    const blank = Buffer.alloc(416 * 416 * 3, 114);
+    const copy = { ...ref, width: 416, height: 416, byteLength: blank.byteLength };
+    copies.write({ ...copy, data: blank }, ref.seq);
+    const modelFrame = {
+      store: 'run-t2-model',
+      width: 416,
+      height: 416,
+      byteLength: blank.byteLength,
+      pixelFormat: PixelFormat.PIXEL_FORMAT_BGR24,
+      placement: 'top-left',
+      padValue: 114,
+    };
+    const detect = (m: typeof modelFrame) =>
+      client.detect({
+        modelId: MODEL,
+        input: { $case: 'frame', frame: { ...ref, modelFrame: m } },
+      });
+    const used = await detect(modelFrame);
+    assert.deepEqual(used.detections, [], 'the copy was read, not the frame');
+    assert.deepEqual([used.width, used.height], [px.width, px.height], 'sizes of the frame');
+    // Not this model's letterbox, or a copy that is gone: the frame itself is letterboxed.
+    for (const other of [
+      { ...modelFrame, placement: 'center' },
+      { ...modelFrame, padValue: 0 },
+      { ...modelFrame, width: 320, byteLength: 320 * 416 * 3 },
+      { ...modelFrame, store: 'run-t2-gone' },
+    ]) {
+      const res = await detect(other);
+      assert.ok(
+        res.detections.some((d) => d.label === 'dog'),
+        `the dog, from the frame (${JSON.stringify(other)})`,
+      );
+    }
+    // A copy overwritten before it is read is the frame's drop, as for the frame itself.
+    copies.write({ ...copy, data: blank }, ref.seq + 2);
+    await rejectsWith(detect(modelFrame), status.ABORTED, 'frame_overwritten');
+  } finally {
+    frames.close(true);
+    copies.close(true);
   }
 });
 
