@@ -9,7 +9,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { findFreePort, findRepoRoot, waitForHttp } from '@sie/infra';
+import { SERVICE_NODE_FLAGS, findFreePort, findRepoRoot, waitForHttp } from '@sie/infra';
 import { runFfmpeg } from './ffmpeg.js';
 import { log, sleep } from './util.js';
 
@@ -26,7 +26,7 @@ export async function startRtspServerProcess(): Promise<RtspServerProcess> {
   if (!existsSync(entry)) throw new Error(`${entry} is missing: build the workspace (pnpm build)`);
   const port = await findFreePort();
   const opsPort = await findFreePort();
-  const child = spawn(process.execPath, [entry], {
+  const child = spawn(process.execPath, [...SERVICE_NODE_FLAGS, entry], {
     env: {
       ...process.env,
       SIE_RTSP_PORT: String(port),

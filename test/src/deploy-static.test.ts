@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { test } from 'node:test';
 import { ConfigError } from '@sie/errors';
-import { findRepoRoot } from '@sie/infra';
+import { SERVICE_NODE_FLAGS, findRepoRoot } from '@sie/infra';
 import { parse } from 'yaml';
 
 const root = findRepoRoot();
@@ -249,5 +249,24 @@ test('Dockerfiles: multi-stage, non-root, a HEALTHCHECK, and only COPY paths tha
   const ignored = ignore.split('\n').map((l) => l.trim());
   for (const entry of ['**/node_modules', '**/dist', '.git']) {
     assert.ok(ignored.includes(entry), `.dockerignore leaves out ${entry}`);
+  }
+});
+
+test('images and package start scripts run services with the node flags the test and local stacks use', () => {
+  for (const rel of DOCKERFILES) {
+    const text = readFileSync(join(root, rel), 'utf8');
+    const entry = /^ENTRYPOINT\s+(\[.*\])\s*$/m.exec(text)?.[1];
+    assert.ok(entry, `${rel}: an exec-form ENTRYPOINT`);
+    assert.deepEqual(JSON.parse(entry), [
+      'node',
+      ...SERVICE_NODE_FLAGS,
+      '/app/deploy/docker/start.mjs',
+    ]);
+  }
+  for (const svc of ['api', 'scheduler', 'ingest', 'inference', 'rules', 'render']) {
+    const pkg = JSON.parse(readFileSync(join(root, 'services', svc, 'package.json'), 'utf8')) as {
+      scripts: Record<string, string>;
+    };
+    assert.equal(pkg.scripts.start, ['node', ...SERVICE_NODE_FLAGS, 'dist/main.js'].join(' '), svc);
   }
 });

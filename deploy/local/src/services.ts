@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { SERVICE_NODE_FLAGS } from '@sie/infra';
 import type { LogLevel, ServiceName, StackConfig, StackServiceName } from './stack-config.js';
 
 /** What a service waits for: infrastructure the supervisor starts first, or another service. */
@@ -103,7 +104,7 @@ export function buildProcessTable(input: ProcessTableInput): ServiceProcess[] {
     return {
       name,
       command: input.nodePath,
-      args: [entry],
+      args: [...SERVICE_NODE_FLAGS, entry],
       entry,
       ...serviceEnv(name, input),
       health: {

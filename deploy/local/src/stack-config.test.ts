@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ConfigError } from '@sie/errors';
+import { SERVICE_NODE_FLAGS } from '@sie/infra';
 import { buildEndpoints } from './endpoints.js';
 import { buildProcessTable, childEnv, serviceEntry, type ServiceProcess } from './services.js';
 import { loadStackConfig, portsInUse, type StackConfig } from './stack-config.js';
@@ -149,9 +150,12 @@ test('process table: start order, dependencies first, commands and health checks
   ]);
   const api = row(rows, 'api');
   assert.equal(api.command, '/usr/bin/node');
-  assert.deepEqual(api.args, ['/repo/services/api/dist/main.js']);
+  assert.deepEqual(api.args, [...SERVICE_NODE_FLAGS, '/repo/services/api/dist/main.js']);
   assert.deepEqual(api.health, { kind: 'http', url: 'http://127.0.0.1:9100/healthz' });
-  assert.deepEqual(row(rows, 'rtsp').args, ['/repo/packages/rtsp-server/dist/main.js']);
+  assert.deepEqual(row(rows, 'rtsp').args, [
+    ...SERVICE_NODE_FLAGS,
+    '/repo/packages/rtsp-server/dist/main.js',
+  ]);
   assert.deepEqual(row(rows, 'rtsp').health, {
     kind: 'http',
     url: 'http://127.0.0.1:9107/healthz',

@@ -10,3 +10,4 @@ export { freshDatabase } from './fresh-database.js';
 export type { TestDatabase } from './fresh-database.js';
 export { startServiceProcess } from './service-process.js';
 export type { ServiceName, ServiceProcess } from './service-process.js';
+export { SERVICE_NODE_FLAGS } from './node-flags.js';

@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { findRepoRoot } from './assets.js';
 import { findFreePort, waitForHttp } from './net.js';
+import { SERVICE_NODE_FLAGS } from './node-flags.js';
 
 export type ServiceName = 'api' | 'scheduler' | 'ingest' | 'inference' | 'rules' | 'render';
 
@@ -31,7 +32,7 @@ export async function startServiceProcess(
   // Extra node flags for every service started this way, e.g. `--cpu-prof --cpu-prof-dir=DIR`
   // to profile a benchmark's stack (node refuses profiler flags in NODE_OPTIONS).
   const nodeArgs = (process.env.SIE_SERVICE_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);
-  const child = spawn(process.execPath, [...nodeArgs, entry], {
+  const child = spawn(process.execPath, [...SERVICE_NODE_FLAGS, ...nodeArgs, entry], {
     env: { ...process.env, LOG_LEVEL: 'warn', SIE_OPS__PORT: String(opsPort), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -5,7 +5,13 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
-import { findFreePort, findRepoRoot, waitForHttp, type ServiceName } from '@sie/infra';
+import {
+  SERVICE_NODE_FLAGS,
+  findFreePort,
+  findRepoRoot,
+  waitForHttp,
+  type ServiceName,
+} from '@sie/infra';
 
 export type ProcName = ServiceName | 'rtsp';
 
@@ -85,7 +91,7 @@ export class Supervised {
       this.name === 'rtsp'
         ? { SIE_RTSP_OPS_PORT: String(this.opsPort), SIE_LOG_LEVEL: 'warn' }
         : { SIE_OPS__PORT: String(this.opsPort) };
-    const child = spawn(process.execPath, [entryOf(this.name)], {
+    const child = spawn(process.execPath, [...SERVICE_NODE_FLAGS, entryOf(this.name)], {
       env: { ...process.env, LOG_LEVEL: 'warn', ...this.env, ...ops },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
