@@ -127,7 +127,7 @@ export function benchmarksMarkdown(r: MarkdownInput): string {
     }
     rows.push(
       [
-        'letterbox (engine, JS; not in the floor)',
+        'letterbox (engine, JS; not in the floor, ffmpeg does it)',
         fmt(f.inference.letterbox.wallMs, 2),
         fmt(f.inference.letterbox.cpuMs, 2),
       ],
@@ -257,13 +257,15 @@ export function benchmarksMarkdown(r: MarkdownInput): string {
         '',
         `At ${worst.label} the stack spends ${fmt(worst.stackCpuMsPerFrame, 1)} CPU ms per frame against the ` +
           `floor's ${fmt(floorParts, 1)}: inference ${fmt(c.inference, 1)} (of which session.run ≈ ` +
-          `${fmt(Math.min(f.inference.sessionRun.cpuMs, f.batched?.cpuMs ?? Infinity), 1)} and the JS letterbox ≈ ` +
-          `${fmt(f.inference.letterbox.cpuMs, 1)}), ingest ${fmt(c.ingest, 1)} + its ffmpeg ${fmt(c.ffmpeg, 1)} ` +
-          `(decode floor ${fmt(f.decode.cpuMs, 1)}), rules ${fmt(c.rules, 1)}, render ${fmt(c.render, 1)} + encode ` +
-          `${fmt(c.encode, 1)} (encode floor ${fmt(f.encode.cpuMs, 1)}), RTSP ${fmt(c.rtsp, 1)}, NATS ${fmt(c.nats, 1)}. ` +
-          'Everything above the floor per process is overhead: the JS letterbox (moving it into ' +
-          "ffmpeg's filter graph is the next step), per-frame gRPC/NATS messages and JS work in " +
-          'rules and render (drawing into the BGR frame and piping it to the encoder).',
+          `${fmt(Math.min(f.inference.sessionRun.cpuMs, f.batched?.cpuMs ?? Infinity), 1)}; its preprocess, ` +
+          `the layout conversion of ffmpeg's letterboxed copy, ${fmt(worst.serviceTimingsMs.preprocess, 1)} ms ` +
+          `wall, against ${fmt(f.inference.letterbox.cpuMs, 1)} for the engine's JS letterbox it replaces), ` +
+          `ingest ${fmt(c.ingest, 1)} + its ffmpeg ${fmt(c.ffmpeg, 1)} ` +
+          `(decode floor ${fmt(f.decode.cpuMs, 1)}, plus the model-size copy), rules ${fmt(c.rules, 1)}, ` +
+          `render ${fmt(c.render, 1)} + encode ${fmt(c.encode, 1)} (encode floor ${fmt(f.encode.cpuMs, 1)}), ` +
+          `RTSP ${fmt(c.rtsp, 1)}, NATS ${fmt(c.nats, 1)}. Everything above the floor per process is ` +
+          'overhead: per-frame gRPC/NATS messages, the frame-store copies, and JS work in rules and ' +
+          'render (drawing into the BGR frame and piping it to the encoder).',
       );
     }
     out.push('');

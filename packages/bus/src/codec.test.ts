@@ -22,6 +22,15 @@ const frame: FrameRef = {
   store: 'run-r1',
   byteLength: 768 * 576 * 3,
   generation: 0,
+  modelFrame: {
+    store: 'run-r1-model',
+    width: 416,
+    height: 416,
+    byteLength: 416 * 416 * 3,
+    pixelFormat: PixelFormat.PIXEL_FORMAT_BGR24,
+    placement: 'top-left',
+    padValue: 114,
+  },
 };
 
 test('protobuf round trips keep every field of the frame path messages', () => {

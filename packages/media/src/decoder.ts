@@ -131,6 +131,9 @@ export class FfmpegProcess {
       // Frames still buffered are no longer wanted, and a paused splitter would hold ffmpeg.
       this.splitter.destroy();
       this.modelSplitter?.destroy();
+      // Close our ends of its pipes too: an ffmpeg blocked writing a frame nobody reads would
+      // not see SIGTERM until SIGKILL; a closed pipe fails that write at once.
+      for (const out of this.proc?.stdio.slice(1) ?? []) out?.destroy();
       if (this.proc && this.proc.exitCode === null && this.proc.signalCode === null) {
         this.proc.kill('SIGTERM');
         this.killTimer = setTimeout(() => this.proc?.kill('SIGKILL'), this.killGraceMs);

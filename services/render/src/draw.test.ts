@@ -85,6 +85,28 @@ test('shapes: boxes scaled from the frame size, polygons from normalized points'
   assert.deepEqual(classColor('person 0.91'), classColor('person #7'));
 });
 
+test("an event's highlighted box is drawn last: a neighbour's label never covers its edge", () => {
+  const img = raster(200, 100);
+  const box = (x1: number, y1: number, label: string, highlight: boolean, r: number): Shape => ({
+    shape: {
+      $case: 'box',
+      box: {
+        box: { x1, y1, x2: x1 + 40, y2: y1 + 40 },
+        label,
+        color: { r, g: 0, b: highlight ? 0 : 255, a: 255 },
+        highlight,
+      },
+    },
+  });
+  // The highlighted (red) box comes first; the blue neighbour's label band sits across its top.
+  drawShapes(
+    img,
+    [box(100, 40, '', true, 255), box(60, 48, 'a long label', false, 0)],
+    DEFAULT_STYLE,
+  );
+  for (const x of [105, 115, 125]) assert.deepEqual(px(img, x, 40), [0, 0, 255], `x ${x}`);
+});
+
 test('run settings: output URL, fps and style from the run spec', () => {
   const run = RunSpec.fromPartial({
     runId: 'r1',

@@ -65,7 +65,7 @@ const clamp8 = (n: number): number => Math.min(255, Math.max(0, Math.round(n)));
 /**
  * Draws an overlay's shapes into `img`. Boxes are in pixels of the frame the overlay was made for
  * (`frameWidth × frameHeight`) and are scaled to the image; polygon points are normalized 0-1.
- * Zones and lines go first so boxes and their labels stay on top.
+ * Zones and lines go first so boxes and their labels stay on top, highlighted boxes last of all.
  */
 export function drawShapes(
   img: Raster,
@@ -85,16 +85,19 @@ export function drawShapes(
     const first = pts[0];
     if (first && p.label) drawLabel(img, first.x, first.y, p.label, color, style.fontScale);
   }
-  for (const s of shapes) {
-    if (s.shape?.$case !== 'box') continue;
-    const b = s.shape.box;
-    if (!b.box) continue;
-    const color = colorOf(b.color, b.label);
-    const t = style.boxThickness + (b.highlight ? 2 : 0);
-    const x1 = b.box.x1 * sx;
-    const y1 = b.box.y1 * sy;
-    strokeRect(img, x1, y1, b.box.x2 * sx, b.box.y2 * sy, t, color);
-    if (b.label) drawLabel(img, x1, y1, b.label, color, style.fontScale);
+  // Highlighted boxes (an event's objects) last: a neighbour's label never covers them.
+  for (const highlighted of [false, true]) {
+    for (const s of shapes) {
+      if (s.shape?.$case !== 'box') continue;
+      const b = s.shape.box;
+      if (!b.box || b.highlight !== highlighted) continue;
+      const color = colorOf(b.color, b.label);
+      const t = style.boxThickness + (b.highlight ? 2 : 0);
+      const x1 = b.box.x1 * sx;
+      const y1 = b.box.y1 * sy;
+      strokeRect(img, x1, y1, b.box.x2 * sx, b.box.y2 * sy, t, color);
+      if (b.label) drawLabel(img, x1, y1, b.label, color, style.fontScale);
+    }
   }
 }
 
