@@ -38,6 +38,7 @@ let rtsp: RtspServer;
 let render: ServiceProcess;
 let url: string;
 let previewPort: number;
+const detectionLatencies: number[] = [];
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -136,6 +137,7 @@ before(async () => {
 
   // The test's stand-in for the rules stage: an Overlay for every detections message.
   node.bus.subscribe(detectionsSubject(runId), FrameDetections, (d) => {
+    detectionLatencies.push(d.latencyMs);
     node.bus.publish(overlaysSubject(runId), Overlay, overlayFor(d));
   });
   await node.bus.flush();
@@ -400,6 +402,15 @@ test('source stopped for 5 s: the output keeps going with the slate, then live v
   assert.ok(e2eCount > 20, `${e2eCount} frames timed end to end`);
   assert.ok(e2eMean > 0 && e2eMean < 3000, `mean end-to-end latency ${e2eMean} ms`);
   t.diagnostic(`end to end (capture → encoder): mean ${e2eMean.toFixed(1)} ms over ${e2eCount}`);
+  // A frame goes to the encoder when its overlay arrives, not at the output clock's next tick
+  // (which would add half a 100 ms period on average): capture → encoder is capture →
+  // detections plus the overlay hop and the drawing.
+  const detMean = detectionLatencies.reduce((a, b) => a + b, 0) / detectionLatencies.length;
+  t.diagnostic(`capture → detections: mean ${detMean.toFixed(1)} ms`);
+  assert.ok(
+    e2eMean < detMean + 30,
+    `capture → encoder ${e2eMean.toFixed(1)} ms against capture → detections ${detMean.toFixed(1)} ms`,
+  );
   t.diagnostic(
     `service draw (read + copy + overlay, 768x576): mean ${(drawSum / drawCount).toFixed(2)} ms over ${drawCount} frames`,
   );
