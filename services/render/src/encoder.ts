@@ -23,6 +23,8 @@ export class FfmpegPipe {
   private readonly stderr: string[] = [];
   private alive = true;
   private stopping = false;
+  /** The frame being written (see `write`). */
+  private out: Buffer = Buffer.alloc(0);
 
   constructor(options: FfmpegPipeOptions) {
     const bin = options.ffmpegPath ?? process.env.FFMPEG_PATH ?? 'ffmpeg';
@@ -66,12 +68,19 @@ export class FfmpegPipe {
     return this.stderr.join('\n');
   }
 
-  /** Hands one frame to ffmpeg; the buffer must not change afterwards (pass a copy). */
+  /**
+   * Hands one frame to ffmpeg. The frame is copied into the pipe's own buffer, reused for every
+   * frame (no allocation per frame): the caller may change its buffer as soon as this returns.
+   * That buffer is free again once the previous write completed, which is also when a frame is
+   * accepted at all.
+   */
   write(frame: Buffer): WriteResult {
     const stdin = this.proc.stdin;
     if (!this.running || !stdin || !stdin.writable) return 'down';
     if (stdin.writableLength > 0) return 'busy';
-    stdin.write(frame);
+    if (this.out.length !== frame.length) this.out = Buffer.allocUnsafe(frame.length);
+    frame.copy(this.out);
+    stdin.write(this.out);
     return 'written';
   }
 

@@ -120,7 +120,7 @@ export class RunPreview {
         }
       });
     }
-    if (this.encoder.write(Buffer.from(frame)) === 'written') this.lastOfferAt = now;
+    if (this.encoder.write(frame) === 'written') this.lastOfferAt = now;
   }
 
   async close(): Promise<void> {

@@ -394,7 +394,7 @@ export class RenderRun {
       frame = this.canvas!;
     }
 
-    const result = this.encoder ? this.encoder.write(Buffer.from(frame.data)) : 'down';
+    const result = this.encoder ? this.encoder.write(frame.data) : 'down';
     if (result === 'written' && !slate && this.frameSpan && !this.latestTimed && this.latestRef) {
       // Capture (ingest's wall clock) → handed to the encoder, once per frame.
       this.latestTimed = true;
