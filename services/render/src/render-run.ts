@@ -279,13 +279,7 @@ export class RenderRun {
     const period = 1000 / this.output.fps;
     if (performance.now() < this.clockStart + this.ticks * period) return;
     clearTimeout(this.timer);
-    this.ticks++;
-    try {
-      this.tick();
-    } catch (err) {
-      this.deps.logger.error({ err, run: this.runId }, 'render tick failed');
-    }
-    this.schedule();
+    this.nextTick();
   }
 
   /** A frame was announced (by its detections or its overlay); the newest one wins. */
@@ -322,18 +316,18 @@ export class RenderRun {
       this.ticks = Math.floor((now - this.clockStart) / period);
       next = this.clockStart + (this.ticks + 1) * period;
     }
-    this.timer = setTimeout(
-      () => {
-        this.ticks++;
-        try {
-          this.tick();
-        } catch (err) {
-          this.deps.logger.error({ err, run: this.runId }, 'render tick failed');
-        }
-        this.schedule();
-      },
-      Math.max(0, next - now),
-    );
+    this.timer = setTimeout(() => this.nextTick(), Math.max(0, next - now));
+  }
+
+  /** Runs the clock's next tick (on time, or brought forward) and schedules the one after. */
+  private nextTick(): void {
+    this.ticks++;
+    try {
+      this.tick();
+    } catch (err) {
+      this.deps.logger.error({ err, run: this.runId }, 'render tick failed');
+    }
+    this.schedule();
   }
 
   private tick(): void {
