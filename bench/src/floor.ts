@@ -15,6 +15,11 @@ import { log, nowMs, percentile, selfCpuSeconds, sleep } from './util.js';
 
 export interface FloorOptions {
   video: string;
+  /**
+   * What the `rtsp` points' cameras send (the same frames as H.264), or null: its decode is the
+   * floor of those points, since H.264 costs more to decode than the file's MPEG-4.
+   */
+  cameraVideo: string | null;
   modelPath: string;
   width: number;
   height: number;
@@ -97,6 +102,8 @@ export interface FloorResult {
   width: number;
   height: number;
   decode: FfmpegCost;
+  /** Decode of the cameras' H.264 copy of the same frames (null when not measured). */
+  cameraDecode: FfmpegCost | null;
   inference: InferenceCost;
   encode: FfmpegCost;
   cores: number;
@@ -113,6 +120,8 @@ export interface FloorResult {
      * batch B per frame + encode at the output size.
      */
     target: FloorSum;
+    /** The same with the cameras' H.264 decode: the floor of the `rtsp` points. */
+    camera: FloorSum | null;
   };
   batched: BatchedRun | null;
   /** One frame through the bare tools, wall ms: decode + session.run p50 + encode. */
@@ -140,6 +149,14 @@ export async function measureFloor(o: FloorOptions, cores: number): Promise<Floo
   const decode = await contended(o, () =>
     ffmpegCost(o.reps, frames, (n) => runFfmpeg(decodeArgs(o.video, o.width, o.height, n))),
   );
+  let cameraDecode: FfmpegCost | null = null;
+  if (o.cameraVideo) {
+    const camera = o.cameraVideo;
+    log(`floor: ffmpeg decode of the cameras' H.264, ${o.reps} × (${frames} frames, 1 frame)`);
+    cameraDecode = await contended(o, () =>
+      ffmpegCost(o.reps, frames, (n) => runFfmpeg(decodeArgs(camera, o.width, o.height, n))),
+    );
+  }
   log(`floor: ffmpeg x264 encode, ${o.reps} × (${frames} frames, 1 frame)`);
   const encode = await contended(o, () =>
     ffmpegCost(o.reps, frames, (n) =>
@@ -172,6 +189,7 @@ export async function measureFloor(o: FloorOptions, cores: number): Promise<Floo
     width: o.width,
     height: o.height,
     decode,
+    cameraDecode,
     inference,
     encode,
     cores,
@@ -181,6 +199,7 @@ export async function measureFloor(o: FloorOptions, cores: number): Promise<Floo
       bareWithEncode: sum(bare + encode.cpuMs),
       engineWithEncode: sum(engine + encode.cpuMs),
       target: sum(decode.cpuMs + bestRun + encode.cpuMs),
+      camera: cameraDecode ? sum(cameraDecode.cpuMs + bestRun + encode.cpuMs) : null,
     },
     batched,
     singleFrameMs: decode.wallMs + inference.sessionRun.p50Ms + encode.wallMs,

@@ -52,8 +52,11 @@ export interface PointContext {
   windowS: number;
   warmupS: number;
   cores: number;
-  /** Floor CPU ms per frame (decode + session.run; decode + the engine's inference path). */
-  floors: { bare: number; engine: number } | null;
+  /**
+   * Floor CPU ms per frame: `bare` decodes the file (throughput points), `camera` the cameras'
+   * H.264 (rtsp points); `engine` is the engine's own inference path.
+   */
+  floors: { bare: number; camera: number; engine: number } | null;
   /** Longest wait for a quiet machine before each point. */
   quietWaitS: number;
   /** Where `rtsp` points get their cameras: a camera RTSP server and the H.264 file they loop. */
@@ -101,7 +104,9 @@ export interface PointResult extends PointSpec {
   };
   /** Stack CPU ÷ (window × cores). */
   cpuUtilization: number;
-  /** Bare floor (decode + session.run) CPU per frame ÷ stack CPU per frame. */
+  /** The floor this point is judged by (file decode for throughput, camera decode for rtsp). */
+  floorCpuMs: number | null;
+  /** That floor (decode + best session.run + encode) CPU per frame ÷ stack CPU per frame. */
   efficiency: number | null;
   /** Engine floor (decode + letterbox + session.run + box decode) ÷ stack CPU per frame. */
   efficiencyVsEngineFloor: number | null;
@@ -401,7 +406,8 @@ export class PipelineBench {
           rtsp: perFrame(cpuS.rtsp),
         },
         cpuUtilization: stackCpu / (windowS * ctx.cores),
-        efficiency: ctx.floors ? ctx.floors.bare / stackCpuMsPerFrame : null,
+        floorCpuMs: ctx.floors ? floorOf(ctx.floors, spec.mode) : null,
+        efficiency: ctx.floors ? floorOf(ctx.floors, spec.mode) / stackCpuMsPerFrame : null,
         efficiencyVsEngineFloor: ctx.floors ? ctx.floors.engine / stackCpuMsPerFrame : null,
         attempts: 1,
         latencyMs: distribution(w.latency),
@@ -624,4 +630,9 @@ function stopRun(stack: BenchStack, runId: string, stage: StageName): Promise<St
     StopRunResponse,
     15_000,
   );
+}
+
+/** A point's floor: its input's decode (the file, or the cameras' H.264) + inference + encode. */
+function floorOf(floors: { bare: number; camera: number }, mode: PointMode): number {
+  return mode === 'rtsp' ? floors.camera : floors.bare;
 }

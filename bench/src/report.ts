@@ -56,6 +56,24 @@ export function floorText(f: FloorResult): string {
     ['floor, engine: decode + inference total', '', ms(f.floors.engine.cpuMs), '', ''],
     ['bare floor + encode', '', ms(f.floors.bareWithEncode.cpuMs), '', ''],
     ['engine floor + encode', '', ms(f.floors.engineWithEncode.cpuMs), '', ''],
+    ...(f.cameraDecode && f.floors.camera
+      ? [
+          [
+            "decode, cameras' H.264",
+            ms(f.cameraDecode.wallMs),
+            ms(f.cameraDecode.cpuMs),
+            fmt(f.cameraDecode.startupCpuMs, 0),
+            others(f.cameraDecode.otherCores),
+          ],
+          [
+            'FLOOR, rtsp points: camera decode + best run + encode',
+            '',
+            ms(f.floors.camera.cpuMs),
+            '',
+            '',
+          ],
+        ]
+      : []),
     [
       'FLOOR (targets): decode + best session.run + encode',
       fmt(f.singleFrameMs, 1),

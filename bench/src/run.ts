@@ -183,11 +183,14 @@ const machine = machineInfo(root);
 const out = (text: string): void => void process.stdout.write(`${text}\n\n`);
 out(`sie benchmark (${profile.name}), ${startedAt.toISOString()}\n${machineText(machine)}`);
 
+// The cameras' H.264 copy of the file, made first: the floor measures its decode too.
+const cameraFile = await h264Copy(video, join(root, 'bench', 'results'), source.fps);
 let floor: FloorResult | null = null;
 if (only !== 'pipeline' && !soakMode) {
   floor = await measureFloor(
     {
       video,
+      cameraVideo: cameraFile,
       modelPath: staticModel,
       batchModelPath: dynModel,
       batch: maxBatch,
@@ -232,7 +235,6 @@ if (only !== 'floor') {
   });
   try {
     cameraServer = await startRtspServerProcess();
-    const cameraFile = await h264Copy(video, join(root, 'bench', 'results'), source.fps);
     const floorCpu = floor ? floor.floors.target.cpuMs : null;
     const bench = new PipelineBench(stack, {
       video,
@@ -242,7 +244,11 @@ if (only !== 'floor') {
       cores: machine.cores,
       floors:
         floor && floorCpu !== null
-          ? { bare: floorCpu, engine: floor.floors.engineWithEncode.cpuMs }
+          ? {
+              bare: floorCpu,
+              camera: floor.floors.camera?.cpuMs ?? floorCpu,
+              engine: floor.floors.engineWithEncode.cpuMs,
+            }
           : null,
       quietWaitS: profile.quietWaitS,
       cameras: { server: cameraServer, file: cameraFile },

@@ -4,6 +4,7 @@ export {
   Counter,
   Gauge,
   Histogram,
+  E2E_LATENCY_BUCKETS_MS,
   LATENCY_BUCKETS_MS,
   Registry,
   createMetricsRegistry,

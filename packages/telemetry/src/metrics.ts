@@ -18,6 +18,16 @@ export const LATENCY_BUCKETS_MS = [
   0.5, 1, 2, 5, 10, 20, 35, 50, 75, 100, 150, 250, 500, 1000, 2500, 5000,
 ];
 
+/**
+ * Buckets of a frame's end-to-end latency: 5 ms steps to 60 ms, 10 ms steps to 150 ms, then
+ * coarser. Quantiles are interpolated inside a bucket, so with LATENCY_BUCKETS_MS a p99 of
+ * "238 ms" only meant "somewhere in 150–250": too coarse to judge a 100 ms latency budget.
+ */
+export const E2E_LATENCY_BUCKETS_MS = [
+  5, 10, 15, 20, 25, 30, 35, 40, 45, 50, 55, 60, 70, 80, 90, 100, 110, 120, 130, 140, 150, 175, 200,
+  225, 250, 300, 400, 500, 750, 1000, 2500, 5000,
+];
+
 // Literal names: docs/metrics.md and the Grafana dashboard are checked against them.
 const DEPENDENCY_ERRORS = {
   nats: {

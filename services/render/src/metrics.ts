@@ -1,4 +1,4 @@
-import { Counter, Gauge, Histogram, LATENCY_BUCKETS_MS, type Registry } from '@sie/telemetry';
+import { Counter, E2E_LATENCY_BUCKETS_MS, Gauge, Histogram, type Registry } from '@sie/telemetry';
 
 /**
  * Why a frame did not make it into the output:
@@ -71,7 +71,7 @@ export class RenderMetrics {
       name: 'sie_render_e2e_latency_ms',
       help: 'Capture of a frame to its handover to the encoder, milliseconds',
       labelNames: ['run'],
-      buckets: LATENCY_BUCKETS_MS,
+      buckets: E2E_LATENCY_BUCKETS_MS,
       registers,
     });
     this.activeRuns = new Gauge({
