@@ -18,6 +18,7 @@ import {
   slotForSeq,
   slotOffset,
 } from './layout.js';
+import { mapRing, resolveAccess, type FrameStoreAccess } from './mmap.js';
 
 export interface FrameStoreWriterOptions {
   dir: string;
@@ -28,6 +29,8 @@ export interface FrameStoreWriterOptions {
   slotBytes: number;
   /** The writing ingest's lease generation, carried by every FrameRef (default 0: unknown). */
   generation?: number;
+  /** pwrite or a shared mapping (default `auto`: mapped where the platform allows). */
+  access?: FrameStoreAccess;
 }
 
 export interface FrameToWrite {
@@ -49,22 +52,28 @@ export class FrameStoreWriter {
     private fd: number,
     readonly path: string,
     readonly options: FrameStoreWriterOptions,
+    /** The whole ring mapped read-write (`mmap` access), else null (pwrite). */
+    private mapped: Buffer | null,
   ) {}
 
   /** Creates (or replaces) the ring file: a restarted run never reads a previous run's slots. */
   static create(options: FrameStoreWriterOptions): FrameStoreWriter {
     if (options.slotCount < 2) throw new RangeError('a frame store needs at least 2 slots');
+    const mode = resolveAccess(options.access ?? 'auto', options.store);
     mkdirSync(options.dir, { recursive: true });
     const path = ringPath(options.dir, options.store);
     const tmp = `${path}.${process.pid}.tmp`;
     const fd = openSync(tmp, 'w+', 0o600);
+    const size = slotOffset(options.slotCount, options.slotBytes);
+    let mapped: Buffer | null = null;
     try {
-      ftruncateSync(fd, slotOffset(options.slotCount, options.slotBytes));
+      ftruncateSync(fd, size);
       const head = Buffer.alloc(FILE_HEADER_BYTES);
       head.write(MAGIC, 0, 'ascii');
       head.writeUInt32LE(options.slotCount, 8);
       head.writeUInt32LE(options.slotBytes, 12);
       writeSync(fd, head, 0, head.length, 0);
+      if (mode === 'mmap') mapped = mapRing(fd, size, true, options.store);
       // Atomic replace: a reader never opens a half-initialised ring.
       renameSync(tmp, path);
     } catch (cause) {
@@ -73,7 +82,12 @@ export class FrameStoreWriter {
         cause,
       });
     }
-    return new FrameStoreWriter(fd, path, options);
+    return new FrameStoreWriter(fd, path, options, mapped);
+  }
+
+  /** `mmap` when the ring is mapped, else `read` (pwrite). */
+  get access(): 'mmap' | 'read' {
+    return this.mapped ? 'mmap' : 'read';
   }
 
   get lastSeq(): number {
@@ -100,9 +114,6 @@ export class FrameStoreWriter {
     this.seq = seq;
     const slot = slotForSeq(seq, slotCount);
     const at = slotOffset(slot, slotBytes);
-    // Invalidate first: a reader that overlaps this write sees the seq change and drops the frame.
-    writeSync(this.fd, this.zero, 0, 8, at + SlotField.seq);
-    writeSync(this.fd, frame.data, 0, frame.data.byteLength, at + SLOT_HEADER_BYTES);
     const h = this.header;
     h.writeDoubleLE(frame.captureTimeMs, SlotField.captureTimeMs);
     h.writeDoubleLE(frame.ptsMs, SlotField.ptsMs);
@@ -110,9 +121,21 @@ export class FrameStoreWriter {
     h.writeUInt32LE(frame.height, SlotField.height);
     h.writeUInt32LE(frame.pixelFormat, SlotField.pixelFormat);
     h.writeUInt32LE(frame.data.byteLength, SlotField.byteLength);
-    writeSync(this.fd, h, 8, SLOT_HEADER_BYTES - 8, at + 8);
     h.writeDoubleLE(seq, 0);
-    writeSync(this.fd, h, 0, 8, at + SlotField.seq);
+    // Invalidate first: a reader that overlaps this write sees the seq change and drops the
+    // frame. The new seq goes last, after the pixels and the header.
+    const m = this.mapped;
+    if (m) {
+      m.set(this.zero, at + SlotField.seq);
+      m.set(frame.data, at + SLOT_HEADER_BYTES);
+      m.set(h.subarray(8), at + 8);
+      m.set(h.subarray(0, 8), at + SlotField.seq);
+    } else {
+      writeSync(this.fd, this.zero, 0, 8, at + SlotField.seq);
+      writeSync(this.fd, frame.data, 0, frame.data.byteLength, at + SLOT_HEADER_BYTES);
+      writeSync(this.fd, h, 8, SLOT_HEADER_BYTES - 8, at + 8);
+      writeSync(this.fd, h, 0, 8, at + SlotField.seq);
+    }
     return {
       runId,
       seq,
@@ -132,6 +155,7 @@ export class FrameStoreWriter {
   close(remove = false): void {
     if (this.fd >= 0) closeSync(this.fd);
     this.fd = -1;
+    this.mapped = null;
     if (remove) {
       try {
         unlinkSync(this.path);

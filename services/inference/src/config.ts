@@ -1,5 +1,5 @@
 import { availableParallelism } from 'node:os';
-import { defaultFrameStoreDir } from '@sie/framestore';
+import { FRAME_STORE_ACCESS, defaultFrameStoreDir } from '@sie/framestore';
 import {
   baseConfigShape,
   loadServiceConfig,
@@ -33,6 +33,12 @@ export const inferenceConfigSchema = z.strictObject({
     .prefault({}),
   /** Directory of the frame store rings that FrameRefs point into. */
   frameStoreDir: z.string().min(1).default(defaultFrameStoreDir),
+  /**
+   * How frame rings are read and written: `mmap` maps them (no syscall per frame; readers use
+   * the slot in place), `read` uses pread/pwrite, `auto` maps where the optional native module
+   * is installed and the CPU orders plain stores (x86-64), else reads.
+   */
+  frameStoreAccess: z.enum(FRAME_STORE_ACCESS).default('auto'),
   workers: z
     .strictObject({
       /**

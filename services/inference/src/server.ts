@@ -15,6 +15,7 @@ export type InferenceServerConfig = Pick<
   InferenceConfig,
   | 'grpc'
   | 'frameStoreDir'
+  | 'frameStoreAccess'
   | 'workers'
   | 'batching'
   | 'executionProvider'
@@ -61,6 +62,7 @@ export async function startInferenceServer(
     jobTimeoutMs: JOB_TIMEOUT_MS,
     init: {
       frameStoreDir: config.frameStoreDir,
+      frameStoreAccess: config.frameStoreAccess,
       intraOpThreads: config.workers.intraOpThreads,
       executionProvider: config.executionProvider,
       cpuFallback: config.cpuFallback,

@@ -1,4 +1,4 @@
-import { defaultFrameStoreDir } from '@sie/framestore';
+import { FRAME_STORE_ACCESS, defaultFrameStoreDir } from '@sie/framestore';
 import {
   baseConfigShape,
   loadServiceConfig,
@@ -27,6 +27,12 @@ export const ingestConfigSchema = z.strictObject({
   ...natsConfigShape,
   /** Directory of the per-run frame rings (shared memory on Linux). */
   frameStoreDir: z.string().min(1).default(defaultFrameStoreDir()),
+  /**
+   * How frame rings are read and written: `mmap` maps them (no syscall per frame; readers use
+   * the slot in place), `read` uses pread/pwrite, `auto` maps where the optional native module
+   * is installed and the CPU orders plain stores (x86-64), else reads.
+   */
+  frameStoreAccess: z.enum(FRAME_STORE_ACCESS).default('auto'),
   /** Slots per run ring: how many frames readers may lag behind the newest one. */
   frameStoreSlots: z.number().int().min(2).max(256).default(8),
   inference: z

@@ -7,7 +7,7 @@ import {
   asSieError,
   type SieError,
 } from '@sie/errors';
-import { FrameStoreWriter, storeNameForRun } from '@sie/framestore';
+import { FrameStoreWriter, storeNameForRun, type FrameStoreAccess } from '@sie/framestore';
 import {
   classifyFfmpegFailure,
   ffmpegErrorReason,
@@ -32,6 +32,7 @@ import type { IngestRunSpec } from './run-spec.js';
 export interface RunSettings {
   nodeId: string;
   frameStoreDir: string;
+  frameStoreAccess: FrameStoreAccess;
   frameStoreSlots: number;
   probeTimeoutMs: number;
   stallTimeoutMs: number;
@@ -506,6 +507,7 @@ export class IngestRun {
     const store = storeNameForRun(this.spec.runId, this.spec.generation);
     this.writer ??= FrameStoreWriter.create({
       dir: settings.frameStoreDir,
+      access: settings.frameStoreAccess,
       store,
       runId: this.spec.runId,
       generation: this.spec.generation,
@@ -530,6 +532,7 @@ export class IngestRun {
     const modelStore = `${store}-model`;
     this.modelWriter = FrameStoreWriter.create({
       dir: settings.frameStoreDir,
+      access: settings.frameStoreAccess,
       store: modelStore,
       runId: this.spec.runId,
       generation: this.spec.generation,

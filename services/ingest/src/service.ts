@@ -33,6 +33,7 @@ export function startIngest(
   const settings = {
     nodeId: config.nodeId,
     frameStoreDir: config.frameStoreDir,
+    frameStoreAccess: config.frameStoreAccess,
     frameStoreSlots: config.frameStoreSlots,
     probeTimeoutMs: config.probeTimeoutMs,
     stallTimeoutMs: config.stallTimeoutMs,

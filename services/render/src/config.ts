@@ -1,4 +1,4 @@
-import { defaultFrameStoreDir } from '@sie/framestore';
+import { FRAME_STORE_ACCESS, defaultFrameStoreDir } from '@sie/framestore';
 import {
   baseConfigShape,
   loadServiceConfig,
@@ -16,6 +16,12 @@ export const renderConfigSchema = z.strictObject({
   maxRuns: z.number().int().positive().default(32),
   /** Directory of the per-run frame rings (shared memory on Linux), as ingest writes them. */
   frameStoreDir: z.string().min(1).default(defaultFrameStoreDir()),
+  /**
+   * How frame rings are read and written: `mmap` maps them (no syscall per frame; readers use
+   * the slot in place), `read` uses pread/pwrite, `auto` maps where the optional native module
+   * is installed and the CPU orders plain stores (x86-64), else reads.
+   */
+  frameStoreAccess: z.enum(FRAME_STORE_ACCESS).default('auto'),
   /**
    * RTSP server the annotated outputs are published to (ANNOUNCE/RECORD): the built-in one by
    * default, or any external server such as MediaMTX. A run publishes to `<url>/<outputPath>`.

@@ -43,7 +43,7 @@ export class RenderService {
     this.metrics = new RenderMetrics(registry);
     this.snapshotStore = new SnapshotStore(resolve(config.snapshotDir));
     this.jpegLimiter = new Limiter(config.jpegConcurrency);
-    this.readers = new FrameStoreReaders(config.frameStoreDir);
+    this.readers = new FrameStoreReaders(config.frameStoreDir, config.frameStoreAccess);
     this.host = new StageRunHost(
       {
         bus,

@@ -16,6 +16,7 @@ const pool = new WorkerPool({
   jobTimeoutMs: 10_000,
   init: {
     frameStoreDir: '/nonexistent',
+    frameStoreAccess: 'auto',
     intraOpThreads: 1,
     executionProvider: 'cpu',
     cpuFallback: true,

@@ -1,4 +1,5 @@
 import type { FrameRef } from '@sie/contracts';
+import type { FrameStoreAccess } from '@sie/framestore';
 import type { ErrorPayload } from '@sie/errors';
 import type { RawDetection } from '../decoders/types.js';
 import type { ModelIo } from '../models/model-io.js';
@@ -9,6 +10,7 @@ import type { PixelImage } from '../preprocess/letterbox.js';
 
 export interface WorkerInit {
   frameStoreDir: string;
+  frameStoreAccess: FrameStoreAccess;
   intraOpThreads: number;
   executionProvider: 'cpu' | 'cuda';
   cpuFallback: boolean;

@@ -22,9 +22,7 @@ const port = parentPort;
 if (!port) throw new Error('worker.js runs only as a worker thread');
 const init = workerData as WorkerInit;
 const runners = new Map<string, ModelRunner>();
-const readers = new FrameStoreReaders(init.frameStoreDir);
-// Frame pixels are read into this buffer, grown to the largest frame seen and then reused.
-let frameBuffer: Buffer = Buffer.alloc(0);
+const readers = new FrameStoreReaders(init.frameStoreDir, init.frameStoreAccess);
 // An open reader pins its ring's shared memory even after the run deletes the file: readers of
 // rings unused for a while are closed.
 const READER_IDLE_MS = 60_000;
@@ -94,16 +92,11 @@ async function detectBatch(jobs: DetectJob[]): Promise<JobOutcome[]> {
   for (let j = 0; j < jobs.length; j++) {
     const job = jobs[j] as DetectJob;
     try {
-      const t0 = performance.now();
-      const copy = job.input.kind === 'frame' ? readModelCopy(job.input.ref, runner) : null;
-      if (copy && job.input.kind === 'frame') {
-        slotReadMs[count] = performance.now() - t0;
-        const { width, height } = job.input.ref;
-        slotPrep[count] = runner.prepareLetterboxed(count, copy, width, height);
+      if (job.input.kind === 'frame') {
+        prepareFromStore(job.input.ref, runner, count);
       } else {
-        const image = job.input.kind === 'frame' ? readFrame(job.input.ref) : job.input.image;
-        slotReadMs[count] = performance.now() - t0;
-        slotPrep[count] = runner.prepare(count, image);
+        slotReadMs[count] = 0;
+        slotPrep[count] = runner.prepare(count, job.input.image);
       }
       slotJob[count] = j;
       count++;
@@ -143,31 +136,54 @@ async function detectBatch(jobs: DetectJob[]): Promise<JobOutcome[]> {
 }
 
 /**
- * The frame's model-size copy when ingest made one that this model takes; null sends the caller
- * to the output-size frame (no copy, another letterbox, or a copy ring that is gone). A copy
- * overwritten before it was read is the frame's drop, as for the frame itself.
+ * Letterboxes a stored frame into batch slot `slot`, from the frame's model-size copy when ingest
+ * made one that this model takes (only the layout is converted), else from the frame itself (no
+ * copy, another letterbox, or a copy ring that is gone). The pixels are used in place where the
+ * ring is mapped; a frame or copy overwritten before its slot was filled is the frame's drop.
  */
-function readModelCopy(ref: FrameRef, runner: ModelRunner): PixelImage | null {
+function prepareFromStore(ref: FrameRef, runner: ModelRunner, slot: number): void {
+  const t0 = performance.now();
+  const copyRef = modelCopyRef(ref, runner);
+  if (copyRef) {
+    try {
+      slotPrep[slot] = withImage(copyRef, (copy) => {
+        slotReadMs[slot] = performance.now() - t0;
+        return runner.prepareLetterboxed(slot, copy, ref.width, ref.height);
+      });
+      return;
+    } catch (err) {
+      // Only an unreadable copy (its ring gone, a size that does not fit) falls back.
+      if (!(err instanceof FrameStoreError) || err instanceof FrameOverwrittenError) throw err;
+    }
+  }
+  slotPrep[slot] = withImage(ref, (image) => {
+    slotReadMs[slot] = performance.now() - t0;
+    return runner.prepare(slot, image);
+  });
+}
+
+/** The reference of the frame's model-size copy, when there is one this model takes. */
+function modelCopyRef(ref: FrameRef, runner: ModelRunner): FrameRef | null {
   const m = ref.modelFrame;
   if (!m || !m.store || !runner.takesModelFrame(m)) return null;
   if (m.byteLength !== m.width * m.height * 3) return null;
-  try {
-    return readFrame({
-      ...ref,
-      store: m.store,
-      width: m.width,
-      height: m.height,
-      byteLength: m.byteLength,
-      pixelFormat: m.pixelFormat,
-      modelFrame: undefined,
-    });
-  } catch (err) {
-    if (err instanceof FrameOverwrittenError) throw err;
-    return null;
-  }
+  return {
+    ...ref,
+    store: m.store,
+    width: m.width,
+    height: m.height,
+    byteLength: m.byteLength,
+    pixelFormat: m.pixelFormat,
+    modelFrame: undefined,
+  };
 }
 
-function readFrame(ref: FrameRef): PixelImage {
+/**
+ * Lends the referenced frame to `use` as an image: the slot itself where the ring is mapped,
+ * else a copy in the readers' reused scratch buffer. Throws FrameOverwrittenError (discarding what
+ * `use` computed) when the frame was overwritten before `use` returned.
+ */
+function withImage<T>(ref: FrameRef, use: (image: PixelImage) => T): T {
   const now = Date.now();
   lastRead.set(ref.store, now);
   if (now - lastSweep > READER_IDLE_MS) {
@@ -179,19 +195,19 @@ function readFrame(ref: FrameRef): PixelImage {
       }
     }
   }
-  const data = readers.read(ref, frameBuffer);
-  if (data.buffer !== frameBuffer.buffer) frameBuffer = data;
-  const expected = ref.width * ref.height * 3;
-  if (data.byteLength !== expected) {
-    throw new FrameStoreError(
-      `frame ${ref.seq} holds ${data.byteLength} bytes, ${ref.width}x${ref.height}x3 needs ${expected}`,
-      ref.store,
-    );
-  }
-  return {
-    data,
-    width: ref.width,
-    height: ref.height,
-    order: ref.pixelFormat === PixelFormat.PIXEL_FORMAT_RGB24 ? 'rgb' : 'bgr',
-  };
+  return readers.withFrame(ref, (data) => {
+    const expected = ref.width * ref.height * 3;
+    if (data.byteLength !== expected) {
+      throw new FrameStoreError(
+        `frame ${ref.seq} holds ${data.byteLength} bytes, ${ref.width}x${ref.height}x3 needs ${expected}`,
+        ref.store,
+      );
+    }
+    return use({
+      data,
+      width: ref.width,
+      height: ref.height,
+      order: ref.pixelFormat === PixelFormat.PIXEL_FORMAT_RGB24 ? 'rgb' : 'bgr',
+    });
+  });
 }
