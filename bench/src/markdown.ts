@@ -3,6 +3,7 @@
  * against what was measured, and where the CPU goes when a target is missed.
  */
 import type { FloorResult } from './floor.js';
+import type { FrameStoreBench } from './framestore.js';
 import type { MachineInfo } from './machine.js';
 import type { PointResult } from './pipeline.js';
 import type { SoakResult } from './soak.js';
@@ -15,6 +16,7 @@ export interface MarkdownInput {
   /** A shortened or disturbed run: its numbers are marked as not representative. */
   smoke: boolean;
   floor: FloorResult | null;
+  frameStore: FrameStoreBench | null;
   points: PointResult[];
   soak: SoakResult | null;
   targets: TargetCheck[];
@@ -152,6 +154,7 @@ export function benchmarksMarkdown(r: MarkdownInput): string {
     out.push(mdTable(['stage', 'wall ms/frame', 'CPU ms/frame'], rows), '');
     out.push(`Max fps on ${f.cores} cores at the floor: ${fmt(f.floors.target.maxFps)}.`, '');
   }
+  if (r.frameStore) out.push(...frameStoreSection(r.frameStore));
   if (r.points.length > 0) {
     out.push('## Pipeline', '');
     out.push(
@@ -286,4 +289,29 @@ export function benchmarksMarkdown(r: MarkdownInput): string {
   }
   out.push(HOW);
   return out.join('\n');
+}
+
+function frameStoreSection(b: FrameStoreBench): string[] {
+  return [
+    '## Frame store access',
+    '',
+    `Median µs per frame, ${b.frames} frames through ${b.slots}-slot rings in \`${b.dir}\`: ` +
+      'ingest writes each frame, inference and render read it. `read` is the portable ' +
+      'pread/pwrite path, `mmap` the shared mapping (`frameStoreAccess`); lending in place is ' +
+      'what inference does (it letterboxes from the slot and checks the seqlock after).',
+    '',
+    mdTable(
+      ['frame', 'access', 'MB', 'write µs', 'read (copy) µs', 'lend in place µs'],
+      b.costs.map((c) => [
+        c.frame,
+        c.access,
+        fmt(c.bytes / 1e6, 2),
+        fmt(c.writeUs, 0),
+        fmt(c.readCopyUs, 0),
+        fmt(c.lendUs, 0),
+      ]),
+    ),
+    '',
+    ...(b.mmapMissing ? [`The mapped path was not measured: ${b.mmapMissing}.`, ''] : []),
+  ];
 }

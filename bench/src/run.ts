@@ -20,11 +20,19 @@ import { parseArgs } from 'node:util';
 import { findRepoRoot, resolveSharedAsset } from '@sie/infra';
 import { chartSvg, type Panel } from './chart.js';
 import { measureFloor, type FloorResult } from './floor.js';
+import { measureFrameStore, type FrameStoreBench } from './framestore.js';
 import { machineInfo } from './machine.js';
 import { benchmarksMarkdown } from './markdown.js';
 import { PipelineBench, type PointResult, type PointSpec } from './pipeline.js';
 import { BUSY_CORES } from './load.js';
-import { floorText, liveText, machineText, targetsText, throughputText } from './report.js';
+import {
+  floorText,
+  frameStoreText,
+  liveText,
+  machineText,
+  targetsText,
+  throughputText,
+} from './report.js';
 import { h264Copy, startRtspServerProcess, type RtspServerProcess } from './rtsp.js';
 import { summarizeSoak, type SoakResult } from './soak.js';
 import { startBenchStack, type BenchStack } from './stack.js';
@@ -208,6 +216,12 @@ if (only !== 'pipeline' && !soakMode) {
   );
   out(floorText(floor));
 }
+let frameStore: FrameStoreBench | null = null;
+if (only !== 'pipeline' && !soakMode) {
+  log('frame store: write, read and lend per frame, pread/pwrite and mapped');
+  frameStore = measureFrameStore();
+  out(frameStoreText(frameStore));
+}
 
 const points: PointResult[] = [];
 let stack: BenchStack | undefined;
@@ -363,6 +377,7 @@ const result = {
   machine,
   assets: { video, modelPath, source },
   floor,
+  frameStore,
   pipeline:
     only === 'floor'
       ? null
@@ -431,6 +446,7 @@ const markdown = benchmarksMarkdown({
   machine,
   smoke,
   floor,
+  frameStore,
   points,
   soak,
   targets,
