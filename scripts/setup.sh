@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what sie needs on a fresh Debian/Ubuntu machine that has Node.js >= 20: system packages
-# (ffmpeg, nats-server, protoc, GStreamer for the RTSP client tests, Chromium for the dashboard test), pnpm, the node modules, and the model and media assets.
+# (ffmpeg, nats-server, protoc, a C++ toolchain for one optional native module, GStreamer for the RTSP client tests, Chromium for the dashboard test), pnpm, the node modules, and the model and media assets.
 # Safe to run again: each step is skipped when already done.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -12,6 +12,11 @@ command -v ffmpeg >/dev/null || missing+=(ffmpeg)
 command -v nats-server >/dev/null || missing+=(nats-server)
 command -v protoc >/dev/null || missing+=(protobuf-compiler)
 command -v chromium >/dev/null || missing+=(chromium)
+# A C++ toolchain builds the frame store's optional shared-memory mapping (@riaskov/mmap-io);
+# without one the install still succeeds and the frame store uses pread/pwrite.
+command -v g++ >/dev/null || missing+=(g++)
+command -v make >/dev/null || missing+=(make)
+command -v python3 >/dev/null || missing+=(python3)
 command -v gst-launch-1.0 >/dev/null || missing+=(gstreamer1.0-tools gstreamer1.0-plugins-good gstreamer1.0-plugins-bad gstreamer1.0-libav)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "[setup] apt-get install ${missing[*]}"

@@ -13,10 +13,10 @@ import { FrameStoreReader, FrameStoreReaders, FrameStoreWriter } from './index.j
 const sha = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
 const dir = (): string => mkdtempSync(join(tmpdir(), 'sie-fs-access-'));
 
-/** Whether this machine can map rings: the optional module is installed and the CPU is x86-64. */
+/** Whether this machine can map rings: the optional module was built and the CPU is x86-64. */
 function canMap(): boolean {
   try {
-    createRequire(import.meta.url).resolve('@riaskov/mmap-io');
+    createRequire(import.meta.url)('@riaskov/mmap-io');
   } catch {
     return false;
   }

@@ -505,15 +505,26 @@ export class IngestRun {
   private ensureWriter(width: number, height: number): void {
     const { settings } = this.deps;
     const store = storeNameForRun(this.spec.runId, this.spec.generation);
-    this.writer ??= FrameStoreWriter.create({
-      dir: settings.frameStoreDir,
-      access: settings.frameStoreAccess,
-      store,
-      runId: this.spec.runId,
-      generation: this.spec.generation,
-      slotCount: settings.frameStoreSlots,
-      slotBytes: width * height * 3,
-    });
+    if (!this.writer) {
+      this.writer = FrameStoreWriter.create({
+        dir: settings.frameStoreDir,
+        access: settings.frameStoreAccess,
+        store,
+        runId: this.spec.runId,
+        generation: this.spec.generation,
+        slotCount: settings.frameStoreSlots,
+        slotBytes: width * height * 3,
+      });
+      this.log.info(
+        {
+          store,
+          access: this.writer.access,
+          slots: settings.frameStoreSlots,
+          size: `${width}x${height}`,
+        },
+        'frame ring created',
+      );
+    }
     const input = this.modelInput;
     const current = this.modelFrame;
     const same =
