@@ -22,6 +22,8 @@ const STATIC = 'static';
 /** Queued for 2 s: a second frame of a stream surely arrives while the first still waits. */
 const PATIENT = 'patient';
 const DELAY_MS = 60;
+/** Batching configured without a size: the CPU provider's default, no batches. */
+const UNSIZED = 'unsized';
 const frameDir = mkdtempSync(join(tmpdir(), 'sie-batching-frames-'));
 const writers = new Map<string, FrameStoreWriter>();
 let server: InferenceServer;
@@ -73,6 +75,7 @@ before(async () => {
       { id: DYN, path: dyn },
       { id: STATIC, path: sharedFile('models', 'yolox_nano_coco.onnx') },
       { id: PATIENT, path: dyn, batching: { maxBatch: 8, maxQueueDelayUs: 2_000_000 } },
+      { id: UNSIZED, path: dyn, batching: { maxQueueDelayUs: DELAY_MS * 1000 } },
     ],
   });
   metrics = createMetricsRegistry('batching-test');
@@ -180,4 +183,14 @@ test('a queued frame superseded by a newer frame of its run is dropped and count
   assert.ok(res.detections.some((d) => d.label === 'dog'));
   const text = await metrics.getSingleMetricAsString('sie_inference_frames_dropped_total');
   assert.match(text, /reason="superseded"[^\n]* 1/);
+});
+
+test('without a configured size the CPU runs frames one by one: a batch there only adds latency', async () => {
+  const results = await Promise.all(frames.map((f) => detectFrame(UNSIZED, f)));
+  for (const [i, r] of results.entries()) {
+    assert.equal(r.timings?.batchSize, 1, `frame ${i} ran in a batch of ${r.timings?.batchSize}`);
+  }
+  // The same frames on the model sized 8 do meet in batches (the default is what differs).
+  const batched = await Promise.all(frames.map((f) => detectFrame(DYN, f)));
+  assert.ok(batched.some((r) => (r.timings?.batchSize ?? 1) > 1));
 });

@@ -52,11 +52,30 @@ const TASK_OF: Record<DecoderType, 'detect' | 'classify'> = {
  * [B,3,H,W] tensor. Only models whose input batch dim is dynamic batch; others run one by one.
  */
 export const batchingConfigSchema = z.strictObject({
-  maxBatch: z.number().int().min(1).max(64).default(8),
+  /** Default: `DEFAULT_MAX_BATCH` of the execution provider (see there). */
+  maxBatch: z.number().int().min(1).max(64).optional(),
   /** 0 dispatches whatever is queued as soon as a worker is free (batches form under load only). */
   maxQueueDelayUs: z.number().int().min(0).max(10_000_000).default(1000),
 });
 export type BatchingConfig = z.output<typeof batchingConfigSchema>;
+
+/**
+ * The largest batch when the config names none. On a GPU one [B,3,H,W] run costs far less than
+ * B runs of one image, so 8 frames of several streams go together. On the CPU a batch of B costs
+ * what B single runs cost (measured: 16.8 against 16.4 ms per frame at B = 8, docs/benchmarks.md),
+ * so batching buys no throughput there and only makes the first frame of a batch wait for the
+ * last: capture→detections p50 at 70 % load went from ~75 ms with B = 8 to ~33 ms with B = 1.
+ */
+export const DEFAULT_MAX_BATCH = { cpu: 1, cuda: 8 } as const;
+
+/** The batch size a model runs at: its config's, else the execution provider's default. */
+export function maxBatchOf(
+  batching: BatchingConfig | undefined,
+  executionProvider: keyof typeof DEFAULT_MAX_BATCH,
+): number {
+  if (!batching) return 1;
+  return batching.maxBatch ?? DEFAULT_MAX_BATCH[executionProvider];
+}
 
 export const modelConfigSchema = z
   .strictObject({

@@ -10,7 +10,7 @@ import {
 } from '@sie/errors';
 import type { Logger } from '@sie/telemetry';
 import type { ModelIo } from '../models/model-io.js';
-import type { BatchingConfig, ModelConfig } from '../models/spec.js';
+import { maxBatchOf, type BatchingConfig, type ModelConfig } from '../models/spec.js';
 import { BatchQueue, NO_BATCHING, type BatchPolicy, type Queued } from './batch-queue.js';
 import type { DetectJob, DetectResult, FromWorker, ToWorker, WorkerInit } from './protocol.js';
 
@@ -285,7 +285,7 @@ export class WorkerPool {
     key: string,
     config: ModelConfig,
   ): Promise<{ io: ModelIo; warning: string | null; maxBatch: number }> {
-    const maxBatch = (config.batching ?? this.o.batching)?.maxBatch ?? 1;
+    const maxBatch = maxBatchOf(config.batching ?? this.o.batching, this.o.init.executionProvider);
     return this.request(slot, (id) => ({ type: 'load', id, key, config, maxBatch })).then((msg) => {
       if (msg.type !== 'loaded') throw new InternalError(`unexpected worker reply ${msg.type}`);
       return { io: msg.io, warning: msg.warning, maxBatch: msg.maxBatch };
