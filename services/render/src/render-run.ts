@@ -19,7 +19,6 @@ import type { EventSnapshots } from './event-snapshots.js';
 import type { RenderRunMetrics } from './metrics.js';
 import { drawShapes, makeSlate, type DrawStyle } from './overlay.js';
 import type { RunPreview } from './preview.js';
-import { pullDelayMs } from './clock.js';
 
 export interface RenderRunSettings {
   rtspPublishUrl: string;
@@ -277,15 +276,10 @@ export class RenderRun {
    */
   private pullTick(): void {
     if (this.stopped || !this.fpsKnown || !this.encoder || this.latestDrawn) return;
-    const wait = pullDelayMs(
-      performance.now(),
-      this.clockStart,
-      this.ticks,
-      1000 / this.output.fps,
-    );
+    const period = 1000 / this.output.fps;
+    if (performance.now() < this.clockStart + this.ticks * period) return;
     clearTimeout(this.timer);
-    if (wait > 0) this.timer = setTimeout(() => this.nextTick(), wait);
-    else this.nextTick();
+    this.nextTick();
   }
 
   /** A frame was announced (by its detections or its overlay); the newest one wins. */
