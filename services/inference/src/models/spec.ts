@@ -64,7 +64,7 @@ export type BatchingConfig = z.output<typeof batchingConfigSchema>;
  * B runs of one image, so 8 frames of several streams go together. On the CPU a batch of B costs
  * what B single runs cost (measured: 16.8 against 16.4 ms per frame at B = 8, docs/benchmarks.md),
  * so batching buys no throughput there and only makes the first frame of a batch wait for the
- * last: capture→detections p50 at 70 % load went from ~75 ms with B = 8 to ~33 ms with B = 1.
+ * last: capture→detections p50/p99 at 70 % load went from 53/122 ms with B = 8 to 33/67 ms.
  */
 export const DEFAULT_MAX_BATCH = { cpu: 1, cuda: 8 } as const;
 
