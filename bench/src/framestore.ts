@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { PixelFormat, type FrameRef } from '@sie/contracts';
 import { FrameStoreReader, FrameStoreWriter, defaultFrameStoreDir } from '@sie/framestore';
+import { fmt } from './table.js';
 import { percentile } from './util.js';
 
 export interface FrameStoreAccessCost {
@@ -119,4 +120,25 @@ function measureOne(
     readCopyUs: us(copy),
     lendUs: us(lend),
   };
+}
+
+/** The frame store table's columns and rows, for the terminal and the markdown report alike. */
+export const FRAME_STORE_HEADERS = [
+  'frame',
+  'access',
+  'MB',
+  'write µs',
+  'read (copy) µs',
+  'lend in place µs',
+];
+
+export function frameStoreRows(b: FrameStoreBench): string[][] {
+  return b.costs.map((c) => [
+    c.frame,
+    c.access,
+    fmt(c.bytes / 1e6, 2),
+    fmt(c.writeUs, 0),
+    fmt(c.readCopyUs, 0),
+    fmt(c.lendUs, 0),
+  ]);
 }

@@ -3,7 +3,7 @@
  * against what was measured, and where the CPU goes when a target is missed.
  */
 import type { FloorResult } from './floor.js';
-import type { FrameStoreBench } from './framestore.js';
+import { FRAME_STORE_HEADERS, frameStoreRows, type FrameStoreBench } from './framestore.js';
 import type { MachineInfo } from './machine.js';
 import type { PointResult } from './pipeline.js';
 import type { SoakResult } from './soak.js';
@@ -300,17 +300,7 @@ function frameStoreSection(b: FrameStoreBench): string[] {
       'pread/pwrite path, `mmap` the shared mapping (`frameStoreAccess`); lending in place is ' +
       'what inference does (it letterboxes from the slot and checks the seqlock after).',
     '',
-    mdTable(
-      ['frame', 'access', 'MB', 'write µs', 'read (copy) µs', 'lend in place µs'],
-      b.costs.map((c) => [
-        c.frame,
-        c.access,
-        fmt(c.bytes / 1e6, 2),
-        fmt(c.writeUs, 0),
-        fmt(c.readCopyUs, 0),
-        fmt(c.lendUs, 0),
-      ]),
-    ),
+    mdTable(FRAME_STORE_HEADERS, frameStoreRows(b)),
     '',
     ...(b.mmapMissing ? [`The mapped path was not measured: ${b.mmapMissing}.`, ''] : []),
   ];

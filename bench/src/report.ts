@@ -1,5 +1,5 @@
 import type { FloorResult } from './floor.js';
-import type { FrameStoreBench } from './framestore.js';
+import { FRAME_STORE_HEADERS, frameStoreRows, type FrameStoreBench } from './framestore.js';
 import type { MachineInfo } from './machine.js';
 import type { PointResult } from './pipeline.js';
 import { fmt, pct, table } from './table.js';
@@ -223,17 +223,9 @@ export function targetsText(checks: TargetCheck[]): string {
 }
 
 export function frameStoreText(b: FrameStoreBench): string {
-  const rows = b.costs.map((c) => [
-    c.frame,
-    c.access,
-    fmt(c.bytes / 1e6, 2),
-    fmt(c.writeUs, 0),
-    fmt(c.readCopyUs, 0),
-    fmt(c.lendUs, 0),
-  ]);
   return [
     `Frame store access, median µs per frame over ${b.frames} frames, ${b.slots}-slot rings in ${b.dir}`,
-    table(['frame', 'access', 'MB', 'write µs', 'read (copy) µs', 'lend in place µs'], rows),
+    table(FRAME_STORE_HEADERS, frameStoreRows(b)),
     ...(b.mmapMissing ? [`mmap not measured: ${b.mmapMissing}`] : []),
   ].join('\n');
 }
