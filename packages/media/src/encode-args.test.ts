@@ -13,7 +13,12 @@ const base = {
 test('libx264: raw BGR24 on stdin, ultrafast/zerolatency, fixed GOP, RTSP over TCP', () => {
   const argv = buildEncodeArgv({ ...base, encoder: 'libx264' });
   const s = argv.join(' ');
-  assert.match(s, /-f rawvideo -pix_fmt bgr24 -s 1280x720 -framerate 10 -i pipe:0/);
+  // Stamped as read, kept as stamped: frames go out when render hands them over.
+  assert.match(
+    s,
+    /-use_wallclock_as_timestamps 1 -f rawvideo -pix_fmt bgr24 -s 1280x720 -framerate 10 -i pipe:0/,
+  );
+  assert.match(s, /-fps_mode passthrough -f rtsp/);
   assert.match(s, /-c:v libx264 -preset ultrafast -tune zerolatency/);
   assert.match(s, /-g 20 -keyint_min 20/);
   assert.match(s, /-bf 0/);

@@ -5,7 +5,10 @@ export interface EncodeOptions {
   /** Size of every raw BGR24 frame written to ffmpeg's stdin (and of the output). */
   width: number;
   height: number;
-  /** Constant output frame rate: frames are written at exactly this rate. */
+  /**
+   * Nominal frame rate. Frames are stamped with the wall-clock time ffmpeg reads them (variable
+   * frame rate): each goes out when it is ready, not on a fixed grid.
+   */
   fps: number;
   encoder: H264Encoder;
   /** Frames between two keyframes (GOP length). */
@@ -18,8 +21,9 @@ export interface EncodeOptions {
 }
 
 /**
- * The ffmpeg command line (after `ffmpeg`) that encodes raw BGR24 frames from stdin at a constant
- * rate into low-latency H.264 and publishes it over RTSP. Pure: same options, same arguments.
+ * The ffmpeg command line (after `ffmpeg`) that encodes raw BGR24 frames from stdin, stamped as
+ * they arrive, into low-latency H.264 and publishes it over RTSP. Pure: same options, same
+ * arguments.
  */
 export function buildEncodeArgv(options: EncodeOptions): string[] {
   const { width, height, fps, gopFrames } = options;
@@ -34,6 +38,10 @@ export function buildEncodeArgv(options: EncodeOptions): string[] {
     '-nostats',
     '-loglevel',
     'error',
+    // Timestamps from the wall clock at read, kept as they are (no duplicating or dropping to a
+    // constant rate): render decides when a frame goes out.
+    '-use_wallclock_as_timestamps',
+    '1',
     ...rawInputArgs(width, height, fps),
     '-an',
     '-c:v',
@@ -51,6 +59,7 @@ export function buildEncodeArgv(options: EncodeOptions): string[] {
     const k = Math.round(options.bitrateKbps);
     argv.push('-b:v', `${k}k`, '-maxrate', `${k}k`, '-bufsize', `${k * 2}k`);
   }
+  argv.push('-fps_mode', 'passthrough');
   argv.push('-f', 'rtsp', '-rtsp_transport', options.rtspTransport ?? 'tcp', options.outputUrl);
   return argv;
 }

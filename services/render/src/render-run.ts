@@ -19,6 +19,7 @@ import type { EventSnapshots } from './event-snapshots.js';
 import type { RenderRunMetrics } from './metrics.js';
 import { drawShapes, makeSlate, type DrawStyle } from './overlay.js';
 import type { RunPreview } from './preview.js';
+import { FramePacer, nextRepeatAtMs } from './clock.js';
 
 export interface RenderRunSettings {
   rtspPublishUrl: string;
@@ -150,8 +151,10 @@ export class RenderRun {
   private readonly subs: Subscription[] = [];
   private encoder: SupervisedEncoder | undefined;
   private timer: NodeJS.Timeout | undefined;
-  private clockStart = 0;
-  private ticks = 0;
+  /** When the clock last ticked (performance.now()). */
+  private lastTickAt = 0;
+  /** Paces new frames to the nominal rate on average (clock.ts). */
+  private readonly pacer = new FramePacer(performance.now());
   private readonly startedAt = performance.now();
   private stopped = false;
 
@@ -229,7 +232,7 @@ export class RenderRun {
     if (this.fpsKnown && this.width !== undefined && this.height !== undefined) {
       this.startEncoder(this.width, this.height);
     }
-    this.clockStart = performance.now();
+    this.lastTickAt = performance.now();
     this.schedule();
   }
 
@@ -269,17 +272,15 @@ export class RenderRun {
   }
 
   /**
-   * Brings the next tick forward to now, so a frame reaches the encoder as soon as it is ready
-   * instead of up to a whole period later (half a period on average: 50 ms at 10 fps). Only the
-   * next tick, and only once its predecessor's time has come: the output keeps exactly its
-   * rate, with frames at most one period early; the clock still fills gaps (repeats, slate).
+   * A frame is ready (its overlay, or its detections when no overlays come): it goes to the
+   * encoder now, or as soon as the minimum spacing after the previous output allows (clock.ts).
    */
   private pullTick(): void {
     if (this.stopped || !this.fpsKnown || !this.encoder || this.latestDrawn) return;
-    const period = 1000 / this.output.fps;
-    if (performance.now() < this.clockStart + this.ticks * period) return;
+    const wait = this.pacer.delayMs(performance.now(), this.lastTickAt, 1000 / this.output.fps);
     clearTimeout(this.timer);
-    this.nextTick();
+    if (wait > 0) this.timer = setTimeout(() => this.nextTick(), wait);
+    else this.nextTick();
   }
 
   /** A frame was announced (by its detections or its overlay); the newest one wins. */
@@ -306,24 +307,25 @@ export class RenderRun {
     this.latestDrawn = false;
   }
 
+  /** Arms the clock's own next tick: a repeat of the last frame (or the slate) if none comes. */
   private schedule(): void {
     if (this.stopped) return;
     const period = 1000 / this.output.fps;
     const now = performance.now();
-    let next = this.clockStart + (this.ticks + 1) * period;
-    if (next < now - period) {
-      // Far behind (a stalled event loop): skip the missed ticks instead of bursting them.
-      this.ticks = Math.floor((now - this.clockStart) / period);
-      next = this.clockStart + (this.ticks + 1) * period;
-    }
-    this.timer = setTimeout(() => this.nextTick(), Math.max(0, next - now));
+    // Frames are still coming (the last within two periods): give a late one the chance to
+    // beat the repeat, so no frame is encoded twice for a little jitter.
+    const live = this.latestRef !== undefined && now - this.latestRefAt < 2 * period;
+    const at = nextRepeatAtMs(this.lastTickAt, period, live);
+    this.timer = setTimeout(() => this.nextTick(), Math.max(0, at - now));
   }
 
-  /** Runs the clock's next tick (on time, or brought forward) and schedules the one after. */
+  /** Runs a tick (a frame is ready, or the clock's own) and arms the next one. */
   private nextTick(): void {
-    this.ticks++;
+    this.lastTickAt = performance.now();
+    const fresh = this.latestRef !== undefined && !this.latestDrawn;
     try {
       this.tick();
+      if (fresh && this.latestDrawn) this.pacer.took(this.lastTickAt, 1000 / this.output.fps);
     } catch (err) {
       this.deps.logger.error({ err, run: this.runId }, 'render tick failed');
     }
@@ -341,8 +343,6 @@ export class RenderRun {
       if (fps === 0) return;
       this.fpsKnown = true;
       this.output.fps = fps;
-      this.clockStart = now;
-      this.ticks = 0;
       if (this.width !== undefined && this.height !== undefined && !this.encoder) {
         this.startEncoder(this.width, this.height);
       }
