@@ -134,10 +134,11 @@ export function styleOf(run: RunSpec, defaults: DrawStyle): DrawStyle {
 
 /**
  * One run's output. Overlays (`sie.ovl.<run>`) and detections (`sie.det.<run>`) say which frame
- * is the newest; a clock ticking at the output rate reads that frame from the frame store, draws
- * the newest overlay's shapes on it and writes it to ffmpeg (H.264 → RTSP). A frame with no
- * overlay of its own reuses the latest overlay; no frame for `slateAfterMs` writes the
- * "source reconnecting" slate instead, so the output never stops while the source is down.
+ * is the newest; when its overlay arrives (paced to the output rate, clock.ts) the frame is read
+ * from the frame store, the overlay's shapes drawn on it and the result written to ffmpeg
+ * (H.264 → RTSP, stamped with the wall clock). A frame with no overlay of its own reuses the
+ * latest overlay; when frames stop, the clock repeats the last one at the output rate and after
+ * `slateAfterMs` writes the "source reconnecting" slate, so the output never stops.
  */
 export class RenderRun {
   readonly output: RenderOutput;
