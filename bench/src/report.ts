@@ -1,4 +1,4 @@
-import type { FloorResult } from './floor.js';
+import type { FfmpegCost, FloorResult } from './floor.js';
 import { FRAME_STORE_HEADERS, frameStoreRows, type FrameStoreBench } from './framestore.js';
 import type { MachineInfo } from './machine.js';
 import type { PointResult } from './pipeline.js';
@@ -17,14 +17,17 @@ export function floorText(f: FloorResult): string {
   const i = f.inference;
   const ms = (v: number): string => fmt(v, 2);
   const others = (v: number): string => fmt(v, 2);
+  /** An ffmpeg stage's row: per-frame wall and CPU, its start-up, how busy the machine was. */
+  const ffmpegRow = (label: string, c: FfmpegCost): string[] => [
+    label,
+    ms(c.wallMs),
+    ms(c.cpuMs),
+    fmt(c.startupCpuMs, 0),
+    others(c.otherCores),
+  ];
   const rows = [
-    [
-      'decode (ffmpeg → bgr24)',
-      ms(f.decode.wallMs),
-      ms(f.decode.cpuMs),
-      fmt(f.decode.startupCpuMs, 0),
-      others(f.decode.otherCores),
-    ],
+    ffmpegRow('decode (ffmpeg → bgr24)', f.decode),
+    ...(f.cameraDecode ? [ffmpegRow("decode, cameras' H.264", f.cameraDecode)] : []),
     [
       'letterbox (engine, JS)',
       ms(i.letterbox.wallMs),
@@ -35,13 +38,7 @@ export function floorText(f: FloorResult): string {
     ['session.run (ORT, 1 thread)', ms(i.sessionRun.wallMs), ms(i.sessionRun.cpuMs), '', ''],
     ['box decode + NMS (engine)', ms(i.boxDecode.wallMs), ms(i.boxDecode.cpuMs), '', ''],
     ['inference total', ms(i.total.wallMs), ms(i.total.cpuMs), '', ''],
-    [
-      'encode (x264 ultrafast)',
-      ms(f.encode.wallMs),
-      ms(f.encode.cpuMs),
-      fmt(f.encode.startupCpuMs, 0),
-      others(f.encode.otherCores),
-    ],
+    ffmpegRow('encode (x264 ultrafast)', f.encode),
     ...(f.batched
       ? [
           [
@@ -57,15 +54,8 @@ export function floorText(f: FloorResult): string {
     ['floor, engine: decode + inference total', '', ms(f.floors.engine.cpuMs), '', ''],
     ['bare floor + encode', '', ms(f.floors.bareWithEncode.cpuMs), '', ''],
     ['engine floor + encode', '', ms(f.floors.engineWithEncode.cpuMs), '', ''],
-    ...(f.cameraDecode && f.floors.camera
+    ...(f.floors.camera
       ? [
-          [
-            "decode, cameras' H.264",
-            ms(f.cameraDecode.wallMs),
-            ms(f.cameraDecode.cpuMs),
-            fmt(f.cameraDecode.startupCpuMs, 0),
-            others(f.cameraDecode.otherCores),
-          ],
           [
             'FLOOR, rtsp points: camera decode + best run + encode',
             '',

@@ -2,13 +2,7 @@ import { performance } from 'node:perf_hooks';
 import { parentPort, workerData } from 'node:worker_threads';
 import { PixelFormat } from '@sie/contracts';
 import type { FrameRef } from '@sie/contracts';
-import {
-  FrameOverwrittenError,
-  FrameStoreError,
-  InternalError,
-  ModelNotFoundError,
-  toErrorPayload,
-} from '@sie/errors';
+import { FrameStoreError, InternalError, ModelNotFoundError, toErrorPayload } from '@sie/errors';
 import { FrameStoreReaders } from '@sie/framestore';
 import type { PixelImage } from '../preprocess/letterbox.js';
 import { ModelRunner, type Prepared } from './model-runner.js';
@@ -152,8 +146,9 @@ function prepareFromStore(ref: FrameRef, runner: ModelRunner, slot: number): voi
       });
       return;
     } catch (err) {
-      // Only an unreadable copy (its ring gone, a size that does not fit) falls back.
-      if (!(err instanceof FrameStoreError) || err instanceof FrameOverwrittenError) throw err;
+      // Only an unreadable copy (its ring gone, a size that does not fit) falls back; an
+      // overwritten copy (FrameOverwrittenError, not a FrameStoreError) is the frame's drop.
+      if (!(err instanceof FrameStoreError)) throw err;
     }
   }
   slotPrep[slot] = withImage(ref, (image) => {
